@@ -1,0 +1,24 @@
+/**
+ * The Bun filesystem adapter: Bun implements `node:fs`, so this is the Node
+ * adapter under Bun's name. (`Bun.write` is never used on the durable path:
+ * it ignores `mode`, does not truncate at open and never fsyncs.)
+ *
+ * @module
+ */
+
+import type { FsAdapter } from "../core/adapter.ts";
+import { nodeAdapter } from "./node.ts";
+
+/**
+ * The filesystem of Bun.
+ *
+ * @example Use the Bun adapter explicitly
+ * ```ts
+ * import { createAtomicFs } from "@atomfs/atomfs";
+ * import { bunAdapter } from "@atomfs/atomfs/bun";
+ *
+ * const fs = createAtomicFs(bunAdapter);
+ * await fs.writeFile("./state.json", "{}");
+ * ```
+ */
+export const bunAdapter: FsAdapter<number> = { ...nodeAdapter, name: "bun" };

@@ -1,0 +1,433 @@
+/**
+ * An in-memory filesystem adapter with fault injection, for atomfs's own
+ * tests and for testing code that uses atomfs: make the Nth call of any
+ * operation fail with any error code, cut writes short, list open handles,
+ * and model Windows, where a file cannot be replaced while a handle on it is
+ * open and directories cannot be flushed.
+ *
+ * @module
+ */
+
+import type { FileStat, FsAdapter, FsAsyncCalls, FsCallName, FsSyncCalls } from "../core/adapter.ts";
+
+/** Options of {@linkcode memoryAdapter}. */
+export interface MemoryAdapterOptions {
+  /**
+   * `"windows"`: renaming over or removing a file with an open handle fails
+   * with `EPERM` (as a sharing violation does), and directories cannot be
+   * synced. Paths keep POSIX syntax (`/dir/file`).
+   *
+   * @default {"posix"}
+   */
+  platform?: "posix" | "windows";
+  /**
+   * The umask applied to the mode of created files and directories.
+   *
+   * @default {0o022}
+   */
+  umask?: number;
+  /**
+   * The owner of files this "process" creates.
+   *
+   * @default {{ uid: 1000, gid: 1000 }}
+   */
+  owner?: { uid: number; gid: number };
+  /**
+   * The clock for modification times.
+   *
+   * @default {Date.now}
+   */
+  clock?: () => number;
+}
+
+/** A planned failure: see {@linkcode MemoryAdapter.inject}. */
+export interface Fault {
+  /** Which call fails (sync and async forms count together). */
+  call: FsCallName;
+  /**
+   * Which of the coming calls fails first: 1 is the next one.
+   *
+   * @default {1}
+   */
+  nth?: number;
+  /** The error code to fail with (`EIO`, `ENOSPC`, `EACCES`, …). */
+  code: string;
+  /**
+   * How many calls in a row fail, from the Nth on.
+   *
+   * @default {1}
+   */
+  times?: number;
+}
+
+/** An open handle, as {@linkcode MemoryAdapter.openHandles} reports it. */
+export interface OpenHandle {
+  /** The handle number. */
+  readonly handle: number;
+  /** The path it was opened with. */
+  readonly path: string;
+}
+
+/** The in-memory adapter and its test controls. */
+export interface MemoryAdapter extends FsAdapter<number> {
+  /** Plan a failure. Faults on the same call are independent; each fires its `times` and is spent. */
+  inject(fault: Fault): void;
+  /** Forget every planned failure that has not fired. */
+  clearFaults(): void;
+  /**
+   * Make every write accept at most this many bytes (a short write, as on a
+   * nearly full disk); `Infinity` restores full writes.
+   */
+  limitWrites(maxBytes: number): void;
+  /** Every call made so far, in order. */
+  readonly log: readonly FsCallName[];
+  /** Handles open now. */
+  openHandles(): OpenHandle[];
+  /** Open a read handle on a file, as another process would; close it with `sync.close`. */
+  hold(path: string): number;
+  /** Set a file's modification time. */
+  setMtime(path: string, mtimeMs: number): void;
+}
+
+interface Meta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+}
+interface FileNode extends Meta {
+  kind: "file";
+  data: Uint8Array;
+  size: number;
+}
+interface DirNode extends Meta {
+  kind: "directory";
+  entries: Map<string, Node>;
+}
+interface LinkNode extends Meta {
+  kind: "symlink";
+  target: string;
+}
+type Node = FileNode | DirNode | LinkNode;
+
+interface Handle {
+  node: FileNode;
+  path: string;
+  position: number;
+  writable: boolean;
+}
+
+interface Located {
+  parent: DirNode;
+  name: string;
+  node: Node | undefined;
+}
+
+const MAX_LINKS = 40;
+
+function fail(code: string, syscall: string, path: string): never {
+  throw Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
+}
+
+/** Split an absolute path into components, resolving `.` and `..` textually. */
+function components(path: string, windows: boolean): string[] {
+  const parts: string[] = [];
+  for (const part of path.split(windows ? /[\\/]/ : "/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return parts;
+}
+
+/**
+ * Make an in-memory filesystem adapter, starting with an empty root directory.
+ * Its async calls settle on a later microtask, as real I/O does.
+ *
+ * @param options Platform, umask, owner and clock.
+ * @returns The adapter, with its test controls.
+ *
+ * @example Prove a write leaves the old file when fsync fails
+ * ```ts
+ * import { createAtomicFs } from "@atomfs/atomfs";
+ * import { memoryAdapter } from "@atomfs/atomfs/memory";
+ *
+ * const mem = memoryAdapter();
+ * const fs = createAtomicFs(mem);
+ * await fs.writeFile("/data.txt", "old");
+ * mem.inject({ call: "fsync", code: "EIO" });
+ * await fs.writeFile("/data.txt", "new").catch((err) => console.log(err.code)); // EIO
+ * console.log(await fs.readTextFile("/data.txt")); // old
+ * console.log(mem.sync.readDir("/")); // ["data.txt"]: no temp file left
+ * ```
+ */
+export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
+  const platform = options.platform ?? "posix";
+  const windows = platform === "windows";
+  const umask = options.umask ?? 0o022;
+  const owner = options.owner ?? { uid: 1000, gid: 1000 };
+  const clock = options.clock ?? Date.now;
+  const root: DirNode = { kind: "directory", entries: new Map(), mode: 0o755, ...owner, mtimeMs: clock() };
+  const handles = new Map<number, Handle>();
+  let nextHandle = 3;
+  let faults: { call: FsCallName; countdown: number; code: string; times: number }[] = [];
+  let maxWrite = Infinity;
+  const log: FsCallName[] = [];
+
+  function meta(mode: number): Meta {
+    const { uid, gid } = owner;
+    return { mode: mode & ~umask & 0o7777, uid, gid, mtimeMs: clock() };
+  }
+
+  /** Find the entry `path` names, following symlinks in every component but (unless asked) the last. */
+  function locate(path: string, followLast: boolean, syscall: string): Located {
+    let parts = components(path, windows);
+    let links = 0;
+    restart: for (;;) {
+      let dir = root;
+      for (let i = 0; i < parts.length; i++) {
+        const name = parts[i]!;
+        const node = dir.entries.get(name);
+        const last = i === parts.length - 1;
+        if (node?.kind === "symlink" && (!last || followLast)) {
+          if (++links > MAX_LINKS) fail("ELOOP", syscall, path);
+          const base = node.target.startsWith("/") ? [] : parts.slice(0, i);
+          parts = components([...base, node.target, ...parts.slice(i + 1)].join("/"), windows);
+          continue restart;
+        }
+        if (last) return { parent: dir, name, node };
+        if (!node) fail("ENOENT", syscall, path);
+        if (node.kind !== "directory") fail("ENOTDIR", syscall, path);
+        dir = node;
+      }
+      // The root itself.
+      return { parent: root, name: "", node: root };
+    }
+  }
+
+  function existing(path: string, followLast: boolean, syscall: string): Node {
+    const { node } = locate(path, followLast, syscall);
+    if (!node) fail("ENOENT", syscall, path);
+    return node;
+  }
+
+  function file(path: string, syscall: string): FileNode {
+    const node = existing(path, true, syscall);
+    if (node.kind === "directory") fail("EISDIR", syscall, path);
+    return node as FileNode;
+  }
+
+  function handle(h: number, syscall: string): Handle {
+    const entry = handles.get(h);
+    if (!entry) fail("EBADF", syscall, String(h));
+    return entry;
+  }
+
+  function open(node: FileNode, path: string, writable: boolean): number {
+    const h = nextHandle++;
+    handles.set(h, { node, path, position: 0, writable });
+    return h;
+  }
+
+  function busy(node: Node | undefined): boolean {
+    if (!windows || !node) return false;
+    for (const entry of handles.values()) if (entry.node === node) return true;
+    return false;
+  }
+
+  function enter(call: FsCallName): void {
+    log.push(call);
+    for (const fault of faults) {
+      if (fault.call !== call || fault.times === 0) continue;
+      if (--fault.countdown > 0) continue;
+      fault.times--;
+      fault.countdown = 1;
+      faults = faults.filter((f) => f.times > 0);
+      fail(fault.code, call, "(injected)");
+    }
+  }
+
+  const sync: FsSyncCalls<number> = {
+    openExclusive(path, mode) {
+      enter("openExclusive");
+      const { parent, name, node } = locate(path, false, "open");
+      if (node) fail("EEXIST", "open", path);
+      const created: FileNode = { kind: "file", data: new Uint8Array(0), size: 0, ...meta(mode) };
+      parent.entries.set(name, created);
+      parent.mtimeMs = clock();
+      return open(created, path, true);
+    },
+    openRead(path) {
+      enter("openRead");
+      return open(file(path, "open"), path, false);
+    },
+    openTruncate(path) {
+      enter("openTruncate");
+      const node = file(path, "open");
+      node.size = 0;
+      node.mtimeMs = clock();
+      return open(node, path, true);
+    },
+    write(h, data) {
+      enter("write");
+      const entry = handle(h, "write");
+      if (!entry.writable) fail("EBADF", "write", entry.path);
+      const n = Math.min(data.length, maxWrite);
+      const { node } = entry;
+      const end = entry.position + n;
+      if (end > node.data.length) {
+        const grown = new Uint8Array(Math.max(end, node.data.length * 2));
+        grown.set(node.data.subarray(0, node.size));
+        node.data = grown;
+      }
+      node.data.set(data.subarray(0, n), entry.position);
+      entry.position = end;
+      node.size = Math.max(node.size, end);
+      node.mtimeMs = clock();
+      return n;
+    },
+    read(h, buffer) {
+      enter("read");
+      const entry = handle(h, "read");
+      const n = Math.max(0, Math.min(buffer.length, entry.node.size - entry.position));
+      buffer.set(entry.node.data.subarray(entry.position, entry.position + n));
+      entry.position += n;
+      return n;
+    },
+    fsync(h) {
+      enter("fsync");
+      handle(h, "fsync");
+    },
+    close(h) {
+      enter("close");
+      handle(h, "close");
+      handles.delete(h);
+    },
+    chmod(path, mode) {
+      enter("chmod");
+      existing(path, true, "chmod").mode = mode & 0o7777;
+    },
+    chown(path, uid, gid) {
+      enter("chown");
+      if (windows) fail("ENOSYS", "chown", path);
+      const node = existing(path, true, "chown");
+      // Only root may give a file away (chown(2)).
+      if (owner.uid !== 0 && (uid !== owner.uid || (gid !== owner.gid && gid !== node.gid))) {
+        fail("EPERM", "chown", path);
+      }
+      node.uid = uid;
+      node.gid = gid;
+      node.mode &= ~0o6000;
+    },
+    rename(from, to) {
+      enter("rename");
+      const source = locate(from, false, "rename");
+      if (!source.node) fail("ENOENT", "rename", from);
+      const dest = locate(to, false, "rename");
+      if (dest.node?.kind === "directory" && source.node.kind !== "directory") {
+        fail("EISDIR", "rename", to);
+      }
+      if (busy(source.node) || busy(dest.node)) fail("EPERM", "rename", to);
+      source.parent.entries.delete(source.name);
+      dest.parent.entries.set(dest.name, source.node);
+      source.parent.mtimeMs = dest.parent.mtimeMs = clock();
+    },
+    link(existingPath, newPath) {
+      enter("link");
+      const source = existing(existingPath, false, "link");
+      if (source.kind === "directory") fail("EPERM", "link", existingPath);
+      const dest = locate(newPath, false, "link");
+      if (dest.node) fail("EEXIST", "link", newPath);
+      dest.parent.entries.set(dest.name, source);
+      dest.parent.mtimeMs = clock();
+    },
+    unlink(path) {
+      enter("unlink");
+      const { parent, name, node } = locate(path, false, "unlink");
+      if (!node) fail("ENOENT", "unlink", path);
+      if (node.kind === "directory") fail("EISDIR", "unlink", path);
+      if (busy(node)) fail("EPERM", "unlink", path);
+      parent.entries.delete(name);
+      parent.mtimeMs = clock();
+    },
+    lstat(path) {
+      enter("lstat");
+      const node = existing(path, false, "lstat");
+      const size = node.kind === "file" ? node.size : node.kind === "symlink" ? node.target.length : 0;
+      const { mode, uid, gid, mtimeMs } = node;
+      return { kind: node.kind, mode, uid, gid, size, mtimeMs } satisfies FileStat;
+    },
+    readlink(path) {
+      enter("readlink");
+      const node = existing(path, false, "readlink");
+      if (node.kind !== "symlink") fail("EINVAL", "readlink", path);
+      return node.target;
+    },
+    mkdir(path, mode) {
+      enter("mkdir");
+      const { parent, name, node } = locate(path, false, "mkdir");
+      if (node) fail("EEXIST", "mkdir", path);
+      parent.entries.set(name, { kind: "directory", entries: new Map(), ...meta(mode) });
+      parent.mtimeMs = clock();
+    },
+    readFile(path) {
+      enter("readFile");
+      const node = file(path, "open");
+      return node.data.slice(0, node.size);
+    },
+    readDir(path) {
+      enter("readDir");
+      const node = existing(path, true, "scandir");
+      if (node.kind !== "directory") fail("ENOTDIR", "scandir", path);
+      return [...node.entries.keys()];
+    },
+    syncDir(path) {
+      enter("syncDir");
+      if (windows) fail("EPERM", "fsync", path);
+      const node = existing(path, true, "open");
+      if (node.kind !== "directory") fail("ENOTDIR", "open", path);
+    },
+  };
+
+  // Each async call does its work on a later microtask, so that concurrent
+  // operations interleave between their calls as they would on a thread pool.
+  const later = <T>(work: () => T): Promise<T> => Promise.resolve().then(work);
+  const calls = Object.fromEntries(
+    (Object.keys(sync) as FsCallName[]).map((name) => [
+      name,
+      (...args: unknown[]) => later(() => (sync[name] as (...a: unknown[]) => unknown)(...args)),
+    ]),
+  ) as unknown as FsAsyncCalls<number>;
+
+  return {
+    name: windows ? "memory-windows" : "memory",
+    platform,
+    capabilities: { syncDir: !windows, chown: !windows },
+    sync,
+    ...calls,
+    cwd: () => "/",
+    processOwner: () => (windows ? undefined : { ...owner }),
+    inject(fault) {
+      const nth = fault.nth ?? 1;
+      const times = fault.times ?? 1;
+      if (!Number.isInteger(nth) || nth < 1) throw new RangeError("Fault nth must be an integer ≥ 1");
+      if (!(times >= 1)) throw new RangeError("Fault times must be ≥ 1");
+      faults.push({ call: fault.call, countdown: nth, code: fault.code, times });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    limitWrites(maxBytes) {
+      if (!(maxBytes >= 1)) throw new RangeError("limitWrites needs at least 1 byte");
+      maxWrite = maxBytes;
+    },
+    log,
+    openHandles: () => [...handles].map(([h, { path }]) => ({ handle: h, path })),
+    hold(path) {
+      return open(file(path, "open"), path, false);
+    },
+    setMtime(path, mtimeMs) {
+      existing(path, false, "utimes").mtimeMs = mtimeMs;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The Node.js filesystem adapter (`node:fs`). Bun reuses it; Deno can host it
+ * too through its Node compatibility layer.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import process from "node:process";
+import type { FileStat, FsAdapter, FsAsyncCalls, FsSyncCalls } from "../core/adapter.ts";
+
+// Handles are plain descriptor numbers, not FileHandle objects: Node ≥ 22 and
+// Bun crash the process when a FileHandle is garbage-collected while open.
+type Fd = number;
+
+function toStat(s: fs.Stats): FileStat {
+  return {
+    kind: s.isFile() ? "file" : s.isDirectory() ? "directory" : s.isSymbolicLink() ? "symlink" : "other",
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+  };
+}
+
+function isWindows(): boolean {
+  return process.platform === "win32";
+}
+
+const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_TRUNC } = fs.constants;
+// O_CLOEXEC keeps our descriptors out of child processes where the platform has it.
+const O_CLOEXEC = (fs.constants as Record<string, number>).O_CLOEXEC ?? 0;
+
+/** The synchronous calls, over `node:fs`. */
+export const nodeSyncCalls: FsSyncCalls<Fd> = {
+  openExclusive: (path, mode) => fs.openSync(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode),
+  openRead: (path) => fs.openSync(path, O_RDONLY | O_CLOEXEC),
+  openTruncate: (path) => fs.openSync(path, O_WRONLY | O_TRUNC | O_CLOEXEC),
+  write: (fd, data) => fs.writeSync(fd, data, 0, data.length),
+  read: (fd, buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
+  fsync: (fd) => fs.fsyncSync(fd),
+  close: (fd) => fs.closeSync(fd),
+  chmod: (path, mode) => fs.chmodSync(path, mode),
+  chown: (path, uid, gid) => fs.chownSync(path, uid, gid),
+  rename: (from, to) => fs.renameSync(from, to),
+  link: (existing, newPath) => fs.linkSync(existing, newPath),
+  unlink: (path) => fs.unlinkSync(path),
+  lstat: (path) => toStat(fs.lstatSync(path)),
+  readlink: (path) => fs.readlinkSync(path),
+  mkdir: (path, mode) => void fs.mkdirSync(path, mode),
+  readFile: (path) => fs.readFileSync(path),
+  readDir: (path) => fs.readdirSync(path),
+  syncDir: (path) => {
+    const fd = fs.openSync(path, O_RDONLY | O_CLOEXEC);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+};
+
+function settle<T>(resolve: (value: T) => void, reject: (error: unknown) => void) {
+  return (error: NodeJS.ErrnoException | null, value?: T) => error ? reject(error) : resolve(value as T);
+}
+
+function promised<T>(start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start(settle(resolve, reject)));
+}
+
+/** The asynchronous calls, over the callback API of `node:fs` (one thread-pool trip each). */
+export const nodeAsyncCalls: FsAsyncCalls<Fd> = {
+  openExclusive: (path, mode) =>
+    promised((done) => fs.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode, done)),
+  openRead: (path) => promised((done) => fs.open(path, O_RDONLY | O_CLOEXEC, done)),
+  openTruncate: (path) => promised((done) => fs.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC, done)),
+  write: (fd, data) => promised((done) => fs.write(fd, data, 0, data.length, null, done)),
+  read: (fd, buffer) => promised((done) => fs.read(fd, buffer, 0, buffer.length, null, done)),
+  fsync: (fd) => promised((done) => fs.fsync(fd, done)),
+  close: (fd) => promised((done) => fs.close(fd, done)),
+  chmod: (path, mode) => promised((done) => fs.chmod(path, mode, done)),
+  chown: (path, uid, gid) => promised((done) => fs.chown(path, uid, gid, done)),
+  rename: (from, to) => promised((done) => fs.rename(from, to, done)),
+  link: (existing, newPath) => promised((done) => fs.link(existing, newPath, done)),
+  unlink: (path) => promised((done) => fs.unlink(path, done)),
+  lstat: (path) =>
+    promised<fs.Stats>((done) => fs.lstat(path, done)).then(toStat),
+  readlink: (path) => promised((done) => fs.readlink(path, done)),
+  mkdir: (path, mode) => promised<string | undefined>((done) => fs.mkdir(path, mode, done)).then(() => {}),
+  readFile: (path) => promised((done) => fs.readFile(path, done)),
+  readDir: (path) => promised((done) => fs.readdir(path, done)),
+  syncDir: async (path) => {
+    const fd = await promised<Fd>((done) => fs.open(path, O_RDONLY | O_CLOEXEC, done));
+    try {
+      await promised((done) => fs.fsync(fd, done));
+    } finally {
+      await promised((done) => fs.close(fd, done));
+    }
+  },
+};
+
+const POSIX = { syncDir: true, chown: true } as const;
+const WINDOWS = { syncDir: false, chown: false } as const;
+
+/**
+ * The filesystem of Node.js, through `node:fs`.
+ *
+ * @example Use the Node adapter explicitly
+ * ```ts
+ * import { createAtomicFs } from "@atomfs/atomfs";
+ * import { nodeAdapter } from "@atomfs/atomfs/node";
+ *
+ * const fs = createAtomicFs(nodeAdapter);
+ * const receipt = await fs.writeFile("./state.json", "{}");
+ * console.log(receipt.durability); // "full"
+ * ```
+ */
+export const nodeAdapter: FsAdapter<Fd> = {
+  name: "node",
+  get platform() {
+    return isWindows() ? "windows" : "posix";
+  },
+  get capabilities() {
+    // Windows cannot flush a directory (FlushFileBuffers needs write access) nor chown.
+    return isWindows() ? WINDOWS : POSIX;
+  },
+  sync: nodeSyncCalls,
+  ...nodeAsyncCalls,
+  cwd: () => process.cwd(),
+  processOwner: () =>
+    typeof process.geteuid === "function" && typeof process.getegid === "function"
+      ? { uid: process.geteuid(), gid: process.getegid() }
+      : undefined,
+};

@@ -1,0 +1,398 @@
+// The write protocol of DESIGN.md §1, as step generators run by either driver.
+
+import type { FileStat } from "./adapter.ts";
+import { AtomFsError } from "./errors.ts";
+import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
+import { absolute, dirname, join, resolveLink } from "./_path.ts";
+import { call, codeOf, type StepContext, type Steps } from "./_steps.ts";
+import { tempName } from "./_temp_name.ts";
+import type { Ticket } from "./_queue.ts";
+
+/** Linux gives up after 40 links (path_resolution(7)); so do we. */
+const MAX_LINKS = 40;
+
+/** Rename failures of a filesystem without rename (Mountpoint for Amazon S3 and the like). */
+const NO_RENAME = ["ENOSYS", "ENOTSUP", "EOPNOTSUPP"];
+/**
+ * Rename failures that `fallback: "in-place"` answers. On POSIX, EBUSY means
+ * the target is a mount point and EPERM a filesystem that refuses rename; on
+ * Windows both mean another process holds the file, which is retried instead.
+ */
+function inPlaceCodes(platform: "posix" | "windows"): string[] {
+  return platform === "windows" ? NO_RENAME : [...NO_RENAME, "EBUSY", "EPERM"];
+}
+
+/** The file a write replaces, after following symlinks. */
+export interface Target {
+  /** Absolute path of the file replaced. */
+  readonly path: string;
+  /** Its directory, where the temp file goes. */
+  readonly dir: string;
+  /** Its metadata, or `undefined` when it does not exist yet. */
+  readonly old: FileStat | undefined;
+}
+
+/** A write in progress: a temp file beside its target. */
+export interface Pending {
+  readonly target: Target;
+  readonly options: ResolvedWriteOptions;
+  temp: string;
+  /** The open temp file; `undefined` once closed. */
+  handle: unknown;
+  bytes: number;
+  /** Directories `mkdir: true` created, outermost first. */
+  readonly createdDirs: string[];
+  /** Set once the temp file has become the target (or been removed): nothing left to clean. */
+  done: boolean;
+}
+
+/** Find the file `path` names, following its symlink chain unless `symlinks: "replace"`. */
+export function* resolveTarget(
+  ctx: StepContext,
+  path: string,
+  options: ResolvedWriteOptions,
+): Steps<Target> {
+  const { platform } = ctx.adapter;
+  let current = absolute(path, ctx.adapter.cwd(), platform);
+  for (let links = 0;; links++) {
+    let stat: FileStat | undefined;
+    try {
+      stat = yield* call("lstat", [current], "stat", current, "transient", ["ENOENT"]);
+    } catch (error) {
+      if (codeOf(error) !== "ENOENT") throw error;
+    }
+    if (stat?.kind === "symlink" && options.symlinks === "follow") {
+      if (links === MAX_LINKS) {
+        throw new AtomFsError({ code: "ELOOP", op: "readlink", path: absolute(path, ctx.adapter.cwd(), platform) });
+      }
+      const text = yield* call("readlink", [current], "readlink", current);
+      current = resolveLink(current, text, platform);
+      continue;
+    }
+    if (stat?.kind === "directory") {
+      throw new AtomFsError({ code: "EISDIR", op: "stat", path: current });
+    }
+    // A symlink being replaced has no mode or owner worth carrying over.
+    const old = stat?.kind === "symlink" ? undefined : stat;
+    return { path: current, dir: dirname(current, platform), old };
+  }
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+/** Create the missing directories above `dir`, outermost first. */
+function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
+  const { platform } = ctx.adapter;
+  const missing: string[] = [];
+  for (let dir = pending.target.dir;; dir = dirname(dir, platform)) {
+    try {
+      const stat = yield* call("lstat", [dir], "mkdir", pending.target.path, "transient", ["ENOENT"]);
+      if (stat.kind !== "directory" && stat.kind !== "symlink") {
+        throw new AtomFsError({ code: "ENOTDIR", op: "mkdir", path: dir });
+      }
+      break;
+    } catch (error) {
+      if (codeOf(error) !== "ENOENT") throw error;
+      missing.unshift(dir);
+      if (dirname(dir, platform) === dir) break;
+    }
+  }
+  for (const dir of missing) {
+    try {
+      yield* call("mkdir", [dir, 0o777], "mkdir", dir, "transient", ["EEXIST"]);
+      pending.createdDirs.push(dir);
+    } catch (error) {
+      // Another writer made it first: fine.
+      if (codeOf(error) !== "EEXIST") throw error;
+    }
+  }
+}
+
+/**
+ * Steps 1-3: resolve the target, create the temp file exclusively beside it.
+ * The temp file is created 0o600 when a mode will be set on it later, so its
+ * content is never more visible than the final file's.
+ */
+export function* begin(ctx: StepContext, target: Target, options: ResolvedWriteOptions): Steps<Pending> {
+  checkAbort(options.signal);
+  const pending: Pending = {
+    target,
+    options,
+    temp: "",
+    handle: undefined,
+    bytes: 0,
+    createdDirs: [],
+    done: false,
+  };
+  const createMode = options.mode !== undefined || target.old !== undefined ? 0o600 : 0o666;
+  for (let tries = 0;; tries++) {
+    pending.temp = join(target.dir, tempName(), ctx.adapter.platform);
+    try {
+      pending.handle = yield* call(
+        "openExclusive",
+        [pending.temp, createMode],
+        "open-temp",
+        target.path,
+        "transient",
+        ["EEXIST", "ENOENT"],
+      );
+      return pending;
+    } catch (error) {
+      const code = codeOf(error);
+      // 128 random bits make a collision all but impossible; a second name settles it.
+      if (code === "EEXIST" && tries < 3) continue;
+      if (code === "ENOENT" && options.mkdir && pending.createdDirs.length === 0 && tries < 3) {
+        yield* makeDirs(ctx, pending);
+        if (pending.createdDirs.length > 0) continue;
+      }
+      throw code === "EEXIST" || code === "ENOENT"
+        ? new AtomFsError({ code, op: "open-temp", path: target.path, cause: error })
+        : error;
+    }
+  }
+}
+
+/** Step 4: write every byte, looping on short writes. */
+export function* writeAll(pending: Pending, data: Uint8Array): Steps<void> {
+  checkAbort(pending.options.signal);
+  for (let offset = 0; offset < data.length;) {
+    const n = yield* call(
+      "write",
+      [pending.handle, offset === 0 ? data : data.subarray(offset)],
+      "write",
+      pending.target.path,
+      "never",
+    );
+    if (!(n > 0)) {
+      throw new AtomFsError({
+        code: "EIO",
+        op: "write",
+        path: pending.target.path,
+        message: `Cannot write the new content of '${pending.target.path}': the write made no progress (EIO)`,
+      });
+    }
+    offset += n;
+    pending.bytes += n;
+  }
+}
+
+/** Steps 5-6 and close: mode, owner, fsync. */
+function* seal(ctx: StepContext, pending: Pending): Steps<void> {
+  const { options, target } = pending;
+  const { adapter } = ctx;
+  // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
+  if (adapter.capabilities.chown) {
+    if (typeof options.owner === "object") {
+      yield* call("chown", [pending.temp, options.owner.uid, options.owner.gid], "chown", target.path);
+    } else if (options.owner === "preserve" && target.old) {
+      const mine = adapter.processOwner();
+      if (mine && (mine.uid !== target.old.uid || mine.gid !== target.old.gid)) {
+        try {
+          yield* call("chown", [pending.temp, target.old.uid, target.old.gid], "chown", target.path);
+        } catch {
+          // Best-effort: an unprivileged process cannot give files away, and
+          // exFAT/FAT mounts refuse chown altogether (write-file-atomic #44).
+        }
+      }
+    }
+  }
+  const mode = options.mode ?? (target.old ? target.old.mode & 0o7777 : undefined);
+  if (mode !== undefined) yield* call("chmod", [pending.temp, mode], "chmod", target.path);
+  if (options.durability !== "none") {
+    // Never retried: after a failed fsync Linux may have dropped the dirty
+    // pages, and a second fsync can report success for data that is gone.
+    yield* call("fsync", [pending.handle], "sync", target.path, "never");
+  }
+  const handle = pending.handle;
+  pending.handle = undefined;
+  yield* call("close", [handle], "close", target.path, "never");
+}
+
+/** Directories whose entries a `"full"` write must flush: the target's, and those `mkdir` changed. */
+function dirsToSync(ctx: StepContext, pending: Pending): string[] {
+  const dirs = pending.createdDirs.map((dir) => dirname(dir, ctx.adapter.platform));
+  dirs.push(pending.target.dir);
+  return [...new Set(dirs)];
+}
+
+/**
+ * Steps 5-8: seal the temp file, put it in place, flush the directory. When
+ * the ticket says a later write to the same path has committed meanwhile,
+ * this one is dropped instead of put in place.
+ */
+export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Steps<WriteReceipt> {
+  const { options, target } = pending;
+  const { adapter } = ctx;
+  const achieved: Durability = options.durability === "full" && !adapter.capabilities.syncDir
+    ? "file"
+    : options.durability;
+  yield* seal(ctx, pending);
+  checkAbort(options.signal);
+  const receipt = (durability: Durability, strategy: WriteReceipt["strategy"], s = false) => ({
+    path: target.path,
+    bytes: pending.bytes,
+    durability,
+    strategy,
+    attempts: ctx.attempts,
+    superseded: s,
+  });
+  const later = ticket.superseded();
+  if (later !== undefined) {
+    yield* removeTemp(pending);
+    return receipt(later, options.overwrite ? "rename" : "link", true);
+  }
+  let strategy: WriteReceipt["strategy"];
+  if (options.overwrite) {
+    const fallbackCodes = options.fallback === "in-place" ? inPlaceCodes(adapter.platform) : [];
+    try {
+      yield* call(
+        "rename",
+        [pending.temp, target.path],
+        "rename",
+        target.path,
+        "replace",
+        fallbackCodes,
+      );
+      pending.done = true;
+      ticket.committed(achieved);
+      strategy = "rename";
+    } catch (error) {
+      if (
+        adapter.platform === "windows" && error instanceof AtomFsError &&
+        ["EPERM", "EACCES", "EBUSY"].includes(error.code)
+      ) {
+        throw new AtomFsError({
+          code: error.code,
+          op: "rename",
+          path: target.path,
+          cause: error.cause,
+          message: `Cannot replace '${target.path}': another process holds it open (${error.code}) ` +
+            `and still did after ${options.retryTimeoutMs} ms of retries; close it (an editor, ` +
+            `antivirus or indexer), or raise { retry: { timeoutMs } }`,
+        });
+      }
+      if (!fallbackCodes.includes(codeOf(error)!)) throw error;
+      if (!target.old) {
+        throw new AtomFsError({ code: codeOf(error)!, op: "rename", path: target.path, cause: error });
+      }
+      yield* inPlace(pending, error);
+      ticket.committed(options.durability);
+      return receipt(options.durability, "in-place");
+    }
+  } else {
+    yield* call("link", [pending.temp, target.path], "link", target.path);
+    ticket.committed(achieved);
+    // The target holds the new content now: from here on, failing to remove
+    // the temp name is reported but must not undo the write.
+    yield* removeTemp(pending);
+    strategy = "link";
+  }
+  if (achieved !== "full") return receipt(achieved, strategy);
+  for (const dir of dirsToSync(ctx, pending)) {
+    yield* call("syncDir", [dir], "sync-dir", target.path);
+  }
+  return receipt("full", strategy);
+}
+
+/** Remove the temp file; `ENOENT` means it is gone already. */
+function* removeTemp(pending: Pending): Steps<void> {
+  try {
+    yield* call("unlink", [pending.temp], "unlink", pending.temp, "transient", ["ENOENT"]);
+  } catch (error) {
+    if (codeOf(error) !== "ENOENT") throw error;
+  }
+  pending.done = true;
+}
+
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * `fallback: "in-place"`: copy the sealed temp file over the target's own
+ * content (truncate, write, fsync), then remove the temp file. Readers may see
+ * a partial file meanwhile; the receipt says `strategy: "in-place"`.
+ */
+function* inPlace(pending: Pending, renameError: unknown): Steps<void> {
+  const path = pending.target.path;
+  const step = (name: "openRead" | "openTruncate", file: string) =>
+    call(name, [file], "in-place", path);
+  let source: unknown;
+  let dest: unknown;
+  try {
+    source = yield* step("openRead", pending.temp);
+    dest = yield* step("openTruncate", path);
+    const buffer = new Uint8Array(Math.min(COPY_CHUNK, Math.max(1, pending.bytes)));
+    for (;;) {
+      const n = yield* call("read", [source, buffer], "in-place", path, "never");
+      if (n === 0) break;
+      for (let offset = 0; offset < n;) {
+        offset += yield* call("write", [dest, buffer.subarray(offset, n)], "in-place", path, "never");
+      }
+    }
+    if (pending.options.durability !== "none") {
+      yield* call("fsync", [dest], "in-place", path, "never");
+    }
+  } catch (error) {
+    if (error instanceof AtomFsError) {
+      throw new AtomFsError({
+        code: error.code,
+        op: "in-place",
+        path,
+        cause: error.cause,
+        suppressed: [renameError],
+        message: `${error.message}; rename had failed first (${codeOf(renameError)}) and the ` +
+          `in-place fallback failed part-way: '${path}' may hold partial content`,
+      });
+    }
+    throw error;
+  } finally {
+    for (const handle of [source, dest]) {
+      if (handle !== undefined) {
+        try {
+          yield* call("close", [handle], "in-place", path, "never");
+        } catch {
+          // Closing a read handle, or one whose failure was already reported.
+        }
+      }
+    }
+  }
+  yield* removeTemp(pending);
+}
+
+/**
+ * Close the temp file and remove it; returns what failed (nothing, usually).
+ * Never throws: cleanup failures must not hide the error that caused them.
+ */
+export function* cleanup(pending: Pending): Steps<unknown[]> {
+  const failures: unknown[] = [];
+  if (pending.handle !== undefined) {
+    const handle = pending.handle;
+    pending.handle = undefined;
+    try {
+      yield* call("close", [handle], "close", pending.target.path, "never");
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (!pending.done) {
+    try {
+      yield* removeTemp(pending);
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  return failures;
+}
+
+/**
+ * Step 9: after a failure, clean up and rethrow. A cleanup failure is kept in
+ * `AtomFsError.suppressed`, never thrown in the original's place.
+ */
+export function* discard(pending: Pending, error: unknown): Steps<never> {
+  const failures = yield* cleanup(pending);
+  if (failures.length > 0 && error instanceof AtomFsError) {
+    (error.suppressed as unknown[]).push(...failures);
+  }
+  throw error;
+}

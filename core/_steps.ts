@@ -1,0 +1,164 @@
+// The protocol is written once, as generators that yield filesystem calls;
+// two drivers run them: one synchronously (writeFileSync), one with promises.
+// Retrying transient failures and turning runtime errors into AtomFsError
+// happen here, in one place, for both.
+
+import type { FsAdapter, FsCallName, FsSyncCalls } from "./adapter.ts";
+import { AtomFsError, type AtomFsOp } from "./errors.ts";
+
+/** When a failed call may be tried again. */
+export type RetryClass =
+  | "never" // fsync and write: after a failed fsync the kernel may have dropped the dirty pages
+  | "transient" // EMFILE, ENFILE, EAGAIN
+  | "replace"; // transient, plus a rename refused on Windows while another process holds the target
+
+/** One filesystem call a step wants made. */
+export interface Call {
+  readonly kind: "call";
+  readonly name: FsCallName;
+  readonly args: readonly unknown[];
+  readonly op: AtomFsOp;
+  /** The path to name in an error (the target, for the steps of a write). */
+  readonly path: string;
+  readonly retry: RetryClass;
+  /** Codes the step handles itself: thrown as they are, not wrapped or retried. */
+  readonly expect: readonly string[];
+}
+
+/** A promise an async step waits for (reading a stream); the sync driver never meets one. */
+export interface Wait {
+  readonly kind: "wait";
+  readonly promise: Promise<unknown>;
+}
+
+/** A generator of steps. */
+export type Steps<T> = Generator<Call | Wait, T, unknown>;
+
+/** State shared by a step generator and the driver running it. */
+export interface StepContext {
+  readonly adapter: FsAdapter;
+  readonly retryTimeoutMs: number;
+  /** 1 + retries so far. */
+  attempts: number;
+  /** When retrying stops: set at the first transient failure of the operation. */
+  retryUntil?: number;
+}
+
+/** Make one filesystem call and return its result. */
+export function* call<K extends FsCallName>(
+  name: K,
+  args: Parameters<FsSyncCalls[K]>,
+  op: AtomFsOp,
+  path: string,
+  retry: RetryClass = "transient",
+  expect: readonly string[] = [],
+): Steps<ReturnType<FsSyncCalls[K]>> {
+  return (yield { kind: "call", name, args, op, path, retry, expect }) as ReturnType<
+    FsSyncCalls[K]
+  >;
+}
+
+/** Wait for a promise (async driver only). */
+export function* wait<T>(promise: Promise<T>): Steps<T> {
+  return (yield { kind: "wait", promise }) as T;
+}
+
+/** The error code of a runtime error, or `undefined`. */
+export function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+const TRANSIENT = new Set(["EMFILE", "ENFILE", "EAGAIN"]);
+const WINDOWS_BUSY = new Set(["EPERM", "EACCES", "EBUSY"]);
+
+/**
+ * How long to sleep before trying a failed call again, or `undefined` when it
+ * must not be retried. The budget (`retry.timeoutMs`) is for the whole
+ * operation, not per call.
+ */
+function retryDelay(ctx: StepContext, c: Call, error: unknown, retry: number): number | undefined {
+  const code = codeOf(error);
+  if (code === undefined || c.retry === "never" || c.expect.includes(code)) return undefined;
+  const busy = c.retry === "replace" && ctx.adapter.platform === "windows" &&
+    WINDOWS_BUSY.has(code);
+  if (!TRANSIENT.has(code) && !busy) return undefined;
+  const now = Date.now();
+  ctx.retryUntil ??= now + ctx.retryTimeoutMs;
+  if (now >= ctx.retryUntil) return undefined;
+  ctx.attempts++;
+  // Jittered exponential backoff: 1, 2, 4 … 100 ms, times a factor in [0.5, 1).
+  return Math.min(ctx.retryUntil - now, Math.min(100, 2 ** retry) * (0.5 + Math.random() / 2));
+}
+
+function wrap(c: Call, error: unknown): unknown {
+  const code = codeOf(error);
+  if (code === undefined || c.expect.includes(code) || error instanceof AtomFsError) return error;
+  return new AtomFsError({ code, op: c.op, path: c.path, cause: error });
+}
+
+// Atomics.wait sleeps the thread for real; synchronous retries must not busy-spin.
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Run steps synchronously. */
+export function runSync<T>(ctx: StepContext, steps: Steps<T>): T {
+  const sync = ctx.adapter.sync as unknown as Record<string, (...a: unknown[]) => unknown>;
+  let next = steps.next();
+  while (!next.done) {
+    const step = next.value;
+    if (step.kind === "wait") throw new TypeError("a synchronous write cannot wait for a promise");
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    for (let retry = 0;; retry++) {
+      try {
+        outcome = { ok: true, value: sync[step.name]!(...step.args) };
+        break;
+      } catch (error) {
+        const delay = retryDelay(ctx, step, error, retry);
+        if (delay === undefined) {
+          outcome = { ok: false, error: wrap(step, error) };
+          break;
+        }
+        Atomics.wait(sleeper, 0, 0, delay);
+      }
+    }
+    next = outcome.ok ? steps.next(outcome.value) : steps.throw(outcome.error);
+  }
+  return next.value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Run steps with the adapter's async calls. */
+export async function runAsync<T>(ctx: StepContext, steps: Steps<T>): Promise<T> {
+  const calls = ctx.adapter as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  let next = steps.next();
+  while (!next.done) {
+    const step = next.value;
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    if (step.kind === "wait") {
+      try {
+        outcome = { ok: true, value: await step.promise };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+    } else {
+      for (let retry = 0;; retry++) {
+        try {
+          outcome = { ok: true, value: await calls[step.name]!(...step.args) };
+          break;
+        } catch (error) {
+          const delay = retryDelay(ctx, step, error, retry);
+          if (delay === undefined) {
+            outcome = { ok: false, error: wrap(step, error) };
+            break;
+          }
+          await sleep(delay);
+        }
+      }
+    }
+    next = outcome.ok ? steps.next(outcome.value) : steps.throw(outcome.error);
+  }
+  return next.value;
+}

@@ -1,0 +1,46 @@
+// One whole write: begin, write the content, commit; discard on any failure.
+
+import type { FsAdapter } from "./adapter.ts";
+import type { ResolvedWriteOptions, WriteReceipt } from "./options.ts";
+import { begin, commit, discard, type Pending, type Target, writeAll } from "./_protocol.ts";
+import type { ChunkSource } from "./_data.ts";
+import type { Ticket } from "./_queue.ts";
+import { type StepContext, type Steps, wait } from "./_steps.ts";
+
+/** A fresh context for one operation. */
+export function context(adapter: FsAdapter, options: { retryTimeoutMs: number }): StepContext {
+  return { adapter, retryTimeoutMs: options.retryTimeoutMs, attempts: 1 };
+}
+
+/** The receipt of a write dropped before any I/O because a later one committed first. */
+export function supersededReceipt(target: Target, ticket: Ticket): WriteReceipt | undefined {
+  const later = ticket.superseded();
+  if (later === undefined) return undefined;
+  return { path: target.path, bytes: 0, durability: later, strategy: "rename", attempts: 1, superseded: true };
+}
+
+/** Steps of a whole write, from in-memory bytes or from a stream (async driver only). */
+export function* write(
+  ctx: StepContext,
+  target: Target,
+  options: ResolvedWriteOptions,
+  content: Uint8Array | ChunkSource,
+  ticket: Ticket,
+): Steps<WriteReceipt> {
+  let pending: Pending | undefined;
+  try {
+    pending = yield* begin(ctx, target, options);
+    if (content instanceof Uint8Array) {
+      yield* writeAll(pending, content);
+    } else {
+      for (let chunk = yield* wait(content.next()); chunk; chunk = yield* wait(content.next())) {
+        yield* writeAll(pending, chunk);
+      }
+    }
+    return yield* commit(ctx, pending, ticket);
+  } catch (error) {
+    if (!(content instanceof Uint8Array)) yield* wait(content.close(error).catch(() => {}));
+    if (pending) yield* discard(pending, error);
+    throw error;
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * Every atomfs function, bound to one filesystem adapter.
+ *
+ * @module
+ */
+
+import type { FsAdapter } from "./adapter.ts";
+import { type AtomicFile, PendingAtomicFile } from "./atomic_file.ts";
+import {
+  type ReadOptions,
+  resolveReadOptions,
+  resolveSweepOptions,
+  resolveWriteOptions,
+  type SweepOptions,
+  type SweepReport,
+  type WriteData,
+  type WriteJsonOptions,
+  type WriteOptions,
+  type WriteReceipt,
+  type WriteSyncData,
+} from "./options.ts";
+import { AtomFsError } from "./errors.ts";
+import { bytesOf, sourceOf } from "./_data.ts";
+import { absolute, join, queueKey, toPath } from "./_path.ts";
+import { begin, resolveTarget } from "./_protocol.ts";
+import { PathQueue } from "./_queue.ts";
+import { call, codeOf, runAsync, runSync } from "./_steps.ts";
+import { isTempName } from "./_temp_name.ts";
+import { context, supersededReceipt, write } from "./_write.ts";
+
+/** The atomfs API bound to one {@linkcode FsAdapter}; see {@linkcode createAtomicFs}. */
+export interface AtomicFs {
+  /** The adapter every call goes through. */
+  readonly adapter: FsAdapter;
+  /**
+   * Replace a file atomically and durably.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param data The new content.
+   * @param options How durable, which mode and owner, and more.
+   * @returns What was achieved.
+   * @throws {TypeError | RangeError} On bad arguments, before any I/O.
+   * @throws {AtomFsError} On an I/O failure; the target is untouched and no temp file is left.
+   */
+  writeFile(path: string | URL, data: WriteData, options?: WriteOptions): Promise<WriteReceipt>;
+  /**
+   * The synchronous twin of `writeFile`, for in-memory content.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param data The new content.
+   * @param options How durable, which mode and owner, and more.
+   * @returns What was achieved.
+   * @throws {TypeError | RangeError} On bad arguments, before any I/O.
+   * @throws {AtomFsError} On an I/O failure; the target is untouched and no temp file is left.
+   */
+  writeFileSync(path: string | URL, data: WriteSyncData, options?: WriteOptions): WriteReceipt;
+  /**
+   * Replace a file with a value as JSON (followed by a newline).
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param value Anything `JSON.stringify` accepts.
+   * @param options Write options, plus `space` for indentation.
+   * @returns What was achieved.
+   * @throws {TypeError} If the value cannot be serialised, before any I/O.
+   * @throws {AtomFsError} On an I/O failure.
+   */
+  writeJson(path: string | URL, value: unknown, options?: WriteJsonOptions): Promise<WriteReceipt>;
+  /**
+   * Start a new version of a file, to write piece by piece and then commit.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options How durable, which mode and owner, and more.
+   * @returns The pending file.
+   * @throws {TypeError | RangeError} On bad arguments, before any I/O.
+   * @throws {AtomFsError} If the temp file cannot be created.
+   */
+  openAtomic(path: string | URL, options?: WriteOptions): Promise<AtomicFile>;
+  /**
+   * Read a whole file.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options A grace period for files that have not appeared yet, and a signal.
+   * @returns Its bytes.
+   * @throws {AtomFsError} On an I/O failure.
+   */
+  readFile(path: string | URL, options?: ReadOptions): Promise<Uint8Array>;
+  /**
+   * Read a whole file as UTF-8 text.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options A grace period for files that have not appeared yet, and a signal.
+   * @returns Its text.
+   * @throws {AtomFsError} On an I/O failure.
+   */
+  readTextFile(path: string | URL, options?: ReadOptions): Promise<string>;
+  /**
+   * Read and parse a JSON file.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options A grace period for files that have not appeared yet, and a signal.
+   * @returns The parsed value.
+   * @throws {SyntaxError} If the file is not valid JSON.
+   * @throws {AtomFsError} On an I/O failure.
+   */
+  readJson<T = unknown>(path: string | URL, options?: ReadOptions): Promise<T>;
+  /**
+   * Remove the temp files that killed writers left in a directory.
+   *
+   * @param dir The directory (a string or a `file:` URL).
+   * @param options How old a temp file must be to be removed.
+   * @returns What was removed and what was kept.
+   * @throws {AtomFsError} If the directory cannot be listed.
+   */
+  sweep(dir: string | URL, options?: SweepOptions): Promise<SweepReport>;
+}
+
+/**
+ * Bind every atomfs function to a filesystem adapter: another runtime's, the
+ * in-memory one for tests, or your own wrapper. Writes through one `AtomicFs`
+ * to the same path are applied in call order.
+ *
+ * @param adapter The filesystem to use.
+ * @returns The API, bound to it.
+ *
+ * @example Test your code against an in-memory filesystem
+ * ```ts
+ * import { createAtomicFs } from "@atomfs/atomfs";
+ * import { memoryAdapter } from "@atomfs/atomfs/memory";
+ *
+ * const fs = createAtomicFs(memoryAdapter());
+ * await fs.writeFile("/config.json", '{"debug":true}');
+ * console.log(await fs.readJson("/config.json")); // { debug: true }
+ * ```
+ */
+export function createAtomicFs(adapter: FsAdapter): AtomicFs {
+  const queue = new PathQueue();
+  const { platform } = adapter;
+
+  // The target is resolved synchronously, so that writes enter their path's
+  // queue in call order even when they name it through different symlinks.
+  function prepare(path: unknown, options: unknown) {
+    const resolved = resolveWriteOptions(options);
+    const given = toPath(path, platform);
+    if (resolved.signal?.aborted) throw resolved.signal.reason;
+    const ctx = context(adapter, resolved);
+    const target = runSync(ctx, resolveTarget(ctx, given, resolved));
+    return { resolved, ctx, target, key: queueKey(target.path, platform) };
+  }
+
+  async function writeFile(
+    path: string | URL,
+    data: WriteData,
+    options?: WriteOptions,
+  ): Promise<WriteReceipt> {
+    const resolvedData = bytesOf(data);
+    const content = resolvedData ?? sourceOf(data);
+    const { resolved, ctx, target, key } = prepare(path, options);
+    return queue.run(key, (ticket) => {
+      const skipped = supersededReceipt(target, ticket);
+      if (skipped) return Promise.resolve(skipped);
+      return runAsync(ctx, write(ctx, target, resolved, content, ticket));
+    });
+  }
+
+  function writeFileSync(
+    path: string | URL,
+    data: WriteSyncData,
+    options?: WriteOptions,
+  ): WriteReceipt {
+    const bytes = bytesOf(data);
+    if (bytes === undefined) {
+      throw new TypeError(
+        `Invalid data: writeFileSync takes a string, an ArrayBufferView or an ArrayBuffer, got ${
+          data === null ? "null" : typeof data
+        }`,
+      );
+    }
+    const { resolved, ctx, target, key } = prepare(path, options);
+    return queue.runSync(key, (ticket) => runSync(ctx, write(ctx, target, resolved, bytes, ticket)));
+  }
+
+  async function writeJson(
+    path: string | URL,
+    value: unknown,
+    options?: WriteJsonOptions,
+  ): Promise<WriteReceipt> {
+    const space = options?.space;
+    if (space !== undefined && typeof space !== "string" && typeof space !== "number") {
+      throw new TypeError("Invalid option space: expected a string or a number");
+    }
+    const text = JSON.stringify(value, null, space);
+    if (text === undefined) {
+      throw new TypeError(`Invalid value: ${typeof value} cannot be written as JSON`);
+    }
+    const writeOptions: WriteOptions | undefined = options && { ...options };
+    if (writeOptions) delete (writeOptions as WriteJsonOptions).space;
+    return await writeFile(path, text + "\n", writeOptions);
+  }
+
+  async function openAtomic(path: string | URL, options?: WriteOptions): Promise<AtomicFile> {
+    const { resolved, ctx, target } = prepare(path, options);
+    const pending = await runAsync(ctx, begin(ctx, target, resolved));
+    return new PendingAtomicFile(ctx, queue, pending);
+  }
+
+  async function readFile(path: string | URL, options?: ReadOptions): Promise<Uint8Array> {
+    const { notFoundGraceMs, signal } = resolveReadOptions(options);
+    const file = absolute(toPath(path, platform), adapter.cwd(), platform);
+    const deadline = Date.now() + notFoundGraceMs;
+    for (let retry = 0;; retry++) {
+      if (signal?.aborted) throw signal.reason;
+      try {
+        const ctx = context(adapter, { retryTimeoutMs: 10_000 });
+        return await runAsync(ctx, call("readFile", [file], "read", file, "transient", ["ENOENT"]));
+      } catch (error) {
+        const left = deadline - Date.now();
+        if (codeOf(error) !== "ENOENT") throw error;
+        if (left <= 0) {
+          throw new AtomFsError({ code: "ENOENT", op: "read", path: file, cause: error });
+        }
+        await delay(Math.min(left, 10 * 2 ** Math.min(retry, 5)), signal);
+      }
+    }
+  }
+
+  async function readTextFile(path: string | URL, options?: ReadOptions): Promise<string> {
+    return new TextDecoder().decode(await readFile(path, options));
+  }
+
+  async function readJson<T = unknown>(path: string | URL, options?: ReadOptions): Promise<T> {
+    const text = await readTextFile(path, options);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      const file = absolute(toPath(path, platform), adapter.cwd(), platform);
+      throw new SyntaxError(`Cannot parse '${file}' as JSON: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async function sweep(dir: string | URL, options?: SweepOptions): Promise<SweepReport> {
+    const { olderThanMs } = resolveSweepOptions(options);
+    const folder = absolute(toPath(dir, platform, "dir"), adapter.cwd(), platform);
+    const ctx = context(adapter, { retryTimeoutMs: 10_000 });
+    const names = await runAsync(ctx, call("readDir", [folder], "read-dir", folder));
+    const removed: string[] = [];
+    const kept: string[] = [];
+    const now = Date.now();
+    for (const name of names.filter(isTempName).sort()) {
+      const file = join(folder, name, platform);
+      await runAsync(ctx, (function* () {
+        try {
+          const stat = yield* call("lstat", [file], "stat", file, "transient", ["ENOENT"]);
+          if (stat.kind !== "file") return;
+          if (now - stat.mtimeMs < olderThanMs) {
+            kept.push(file);
+            return;
+          }
+          yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
+          removed.push(file);
+        } catch (error) {
+          // Gone already: another sweeper, or the writer finished.
+          if (codeOf(error) !== "ENOENT") throw error;
+        }
+      })());
+    }
+    return { dir: folder, removed, kept };
+  }
+
+  return {
+    adapter,
+    writeFile,
+    writeFileSync,
+    writeJson,
+    openAtomic,
+    readFile,
+    readTextFile,
+    readJson,
+    sweep,
+  };
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", aborted);
+    };
+    const aborted = () => {
+      done();
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
+}

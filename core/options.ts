@@ -1,0 +1,306 @@
+/**
+ * Options, receipts and data types of the public API, and their validation.
+ *
+ * @module
+ */
+
+/** How much a write survives, once its promise has resolved. */
+export type Durability = "full" | "file" | "none";
+
+/** How the new content was put in place. */
+export type WriteStrategy = "rename" | "link" | "in-place";
+
+/** Everything `writeFile` accepts as content. */
+export type WriteData =
+  | string
+  | ArrayBufferView
+  | ArrayBuffer
+  | Blob
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array | string>
+  | Iterable<Uint8Array | string>;
+
+/** What `writeFileSync` accepts as content. */
+export type WriteSyncData = string | ArrayBufferView | ArrayBuffer;
+
+/** Options of every write. The caller's object is never mutated. */
+export interface WriteOptions {
+  /**
+   * `"full"`: the temp file and the directory are fsynced; after the promise
+   * resolves a power loss leaves the new file. `"file"`: only the temp file is
+   * fsynced; a power loss leaves the old or the new file. `"none"`: nothing is
+   * fsynced; atomic for readers only.
+   *
+   * @default {"full"}
+   */
+  durability?: Durability;
+  /**
+   * Permission bits of the new file, exactly (the umask does not apply).
+   *
+   * @default {the old file's mode; for a new file 0o666 filtered by the umask}
+   */
+  mode?: number;
+  /**
+   * `"preserve"` gives the new file the old file's owner where the process
+   * may (best-effort: a failure is ignored); `"none"` leaves the owner the
+   * process gives; `{ uid, gid }` sets it and fails if it cannot. Ignored on
+   * Windows.
+   *
+   * @default {"preserve"}
+   */
+  owner?: "preserve" | "none" | { uid: number; gid: number };
+  /**
+   * `false` never replaces an existing file: the write fails with `EEXIST`
+   * (done with `link(2)`, so two racing writers cannot both win).
+   *
+   * @default {true}
+   */
+  overwrite?: boolean;
+  /**
+   * Create missing parent directories (fsynced into their parents under
+   * `durability: "full"`).
+   *
+   * @default {false}
+   */
+  mkdir?: boolean;
+  /**
+   * `"follow"` writes through a symlink chain to its final target, also when
+   * that target does not exist yet; `"replace"` replaces the link itself.
+   *
+   * @default {"follow"}
+   */
+  symlinks?: "follow" | "replace";
+  /**
+   * `"in-place"`: where rename cannot replace the target (a mount point,
+   * `EBUSY`; a filesystem without rename, `ENOSYS`/`ENOTSUP`), truncate and
+   * rewrite it in place, then fsync. Durable, but NOT atomic for readers.
+   *
+   * @default {"none"}
+   */
+  fallback?: "none" | "in-place";
+  /** Abort before the commit: the temp file is removed and the target untouched. */
+  signal?: AbortSignal;
+  /** How long transient failures are retried. */
+  retry?: RetryOptions;
+}
+
+/** Retry settings for transient failures. */
+export interface RetryOptions {
+  /**
+   * Retry transient failures (`EMFILE`, `ENFILE`, `EAGAIN`; on Windows also a
+   * rename refused while another process holds the target) for at most this
+   * long, with jittered exponential backoff. `0` never retries.
+   *
+   * @default {10000}
+   */
+  timeoutMs?: number;
+}
+
+/** Options of `writeJson`. */
+export interface WriteJsonOptions extends WriteOptions {
+  /**
+   * Indentation, as for `JSON.stringify`.
+   *
+   * @default {undefined (no indentation)}
+   */
+  space?: string | number;
+}
+
+/** What a write actually achieved. */
+export interface WriteReceipt {
+  /** The path of the file actually written: absolute, after following symlinks. */
+  readonly path: string;
+  /** How many bytes the file holds. */
+  readonly bytes: number;
+  /** The durability achieved, e.g. `"file"` on Windows when `"full"` was asked. */
+  readonly durability: Durability;
+  /** How the content was put in place. */
+  readonly strategy: WriteStrategy;
+  /** 1 + the number of retries of transient failures. */
+  readonly attempts: number;
+  /**
+   * `true` when a later write to the same path (a `writeFileSync` issued while
+   * this write was queued) committed first: this write's content was never
+   * put in place, because the later content would have replaced it anyway.
+   * The later write's durability covers this one.
+   */
+  readonly superseded: boolean;
+}
+
+/** Options of the read functions. */
+export interface ReadOptions {
+  /**
+   * Retry `ENOENT` this long, for eventually consistent mounts.
+   *
+   * @default {0}
+   */
+  notFoundGraceMs?: number;
+  /** Abort the read (also while waiting for the file to appear). */
+  signal?: AbortSignal;
+}
+
+/** Options of `sweep`. */
+export interface SweepOptions {
+  /**
+   * Remove only temp files whose last change is older than this.
+   *
+   * @default {3600000 (one hour)}
+   */
+  olderThanMs?: number;
+}
+
+/** What `sweep` did. */
+export interface SweepReport {
+  /** The directory swept. */
+  readonly dir: string;
+  /** The temp files removed (absolute paths). */
+  readonly removed: readonly string[];
+  /** Temp files left because they are younger than `olderThanMs` (absolute paths). */
+  readonly kept: readonly string[];
+}
+
+/** Write options after validation, with every default filled in. */
+export interface ResolvedWriteOptions {
+  readonly durability: Durability;
+  readonly mode: number | undefined;
+  readonly owner: "preserve" | "none" | { readonly uid: number; readonly gid: number };
+  readonly overwrite: boolean;
+  readonly mkdir: boolean;
+  readonly symlinks: "follow" | "replace";
+  readonly fallback: "none" | "in-place";
+  readonly signal: AbortSignal | undefined;
+  readonly retryTimeoutMs: number;
+}
+
+const DEFAULT_RETRY_TIMEOUT_MS = 10_000;
+
+function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    throw new TypeError(
+      `Invalid option ${name}: ${String(value)}; expected ${allowed.map((a) => `"${a}"`).join(" | ")}`,
+    );
+  }
+  return value as T;
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Invalid option ${name}: expected a boolean, got ${typeof value}`);
+  }
+  return value;
+}
+
+function id(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Invalid option ${name}: expected an integer`);
+  }
+  if (value < 0 || value > 0xffff_ffff) {
+    throw new RangeError(`Invalid option ${name}: ${value} is out of range`);
+  }
+  return value;
+}
+
+/** A duration in milliseconds: a finite number ≥ 0. */
+export function checkMs(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`Invalid option ${name}: expected a number of milliseconds`);
+  }
+  if (value < 0 || value === Infinity) {
+    throw new RangeError(`Invalid option ${name}: ${value} must be finite and ≥ 0`);
+  }
+  return value;
+}
+
+/** An `AbortSignal` or nothing. */
+export function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== "object" || value === null ||
+    typeof (value as AbortSignal).aborted !== "boolean" ||
+    typeof (value as AbortSignal).addEventListener !== "function"
+  ) {
+    throw new TypeError("Invalid option signal: expected an AbortSignal");
+  }
+  return value as AbortSignal;
+}
+
+function options(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`Invalid options: expected an object, got ${value === null ? "null" : typeof value}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Validate write options and fill in defaults. Throws `TypeError`/`RangeError`. */
+export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
+  const o = options(value);
+  let mode: number | undefined;
+  if (o.mode !== undefined) {
+    if (typeof o.mode !== "number" || !Number.isInteger(o.mode)) {
+      throw new TypeError("Invalid option mode: expected an integer such as 0o644");
+    }
+    if (o.mode < 0 || o.mode > 0o7777) {
+      throw new RangeError(`Invalid option mode: 0o${o.mode.toString(8)} is not within 0o0-0o7777`);
+    }
+    mode = o.mode;
+  }
+  let owner: ResolvedWriteOptions["owner"];
+  if (o.owner === undefined || o.owner === "preserve" || o.owner === "none") {
+    owner = o.owner ?? "preserve";
+  } else if (typeof o.owner === "object" && o.owner !== null) {
+    const { uid, gid } = o.owner as { uid: unknown; gid: unknown };
+    owner = { uid: id("owner.uid", uid), gid: id("owner.gid", gid) };
+  } else {
+    throw new TypeError(
+      `Invalid option owner: ${String(o.owner)}; expected "preserve" | "none" | { uid, gid }`,
+    );
+  }
+  let retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS;
+  if (o.retry !== undefined) {
+    if (typeof o.retry !== "object" || o.retry === null) {
+      throw new TypeError("Invalid option retry: expected { timeoutMs?: number }");
+    }
+    retryTimeoutMs = checkMs(
+      "retry.timeoutMs",
+      (o.retry as RetryOptions).timeoutMs,
+      DEFAULT_RETRY_TIMEOUT_MS,
+    );
+  }
+  return {
+    durability: oneOf("durability", o.durability, ["full", "file", "none"], "full"),
+    mode,
+    owner,
+    overwrite: boolean("overwrite", o.overwrite, true),
+    mkdir: boolean("mkdir", o.mkdir, false),
+    symlinks: oneOf("symlinks", o.symlinks, ["follow", "replace"], "follow"),
+    fallback: oneOf("fallback", o.fallback, ["none", "in-place"], "none"),
+    signal: checkSignal(o.signal),
+    retryTimeoutMs,
+  };
+}
+
+/** Validate read options and fill in defaults. */
+export function resolveReadOptions(
+  value: unknown,
+): { notFoundGraceMs: number; signal: AbortSignal | undefined } {
+  const o = options(value);
+  return {
+    notFoundGraceMs: checkMs("notFoundGraceMs", o.notFoundGraceMs, 0),
+    signal: checkSignal(o.signal),
+  };
+}
+
+/** Validate sweep options and fill in defaults. */
+export function resolveSweepOptions(value: unknown): { olderThanMs: number } {
+  const o = options(value);
+  return { olderThanMs: checkMs("olderThanMs", o.olderThanMs, 3_600_000) };
+}

@@ -1,0 +1,54 @@
+/**
+ * atomfs replaces files atomically and durably on Node.js, Deno and Bun.
+ *
+ * After `await writeFile(path, data)` resolves, a crash or power loss leaves
+ * the new file; before it resolves, readers in any process see the old file
+ * or the new one, never a torn, empty or missing one.
+ *
+ * @example Replace a file
+ * ```ts
+ * import { writeFile } from "@atomfs/atomfs";
+ *
+ * const receipt = await writeFile("./settings.json", '{"theme":"dark"}');
+ * console.log(receipt); // { path, bytes: 16, durability: "full", strategy: "rename", attempts: 1, superseded: false }
+ * ```
+ *
+ * @module
+ */
+
+export {
+  openAtomic,
+  readFile,
+  readJson,
+  readTextFile,
+  runtimeAdapter,
+  sweep,
+  writeFile,
+  writeFileSync,
+  writeJson,
+} from "./_default.ts";
+export { type AtomicFs, createAtomicFs } from "./core/atomic_fs.ts";
+export type { AtomicFile } from "./core/atomic_file.ts";
+export { AtomFsError, type AtomFsErrorInit, type AtomFsOp } from "./core/errors.ts";
+export type {
+  EntryKind,
+  FileStat,
+  FsAdapter,
+  FsAsyncCalls,
+  FsCallName,
+  FsCapabilities,
+  FsSyncCalls,
+} from "./core/adapter.ts";
+export type {
+  Durability,
+  ReadOptions,
+  RetryOptions,
+  SweepOptions,
+  SweepReport,
+  WriteData,
+  WriteJsonOptions,
+  WriteOptions,
+  WriteReceipt,
+  WriteStrategy,
+  WriteSyncData,
+} from "./core/options.ts";
