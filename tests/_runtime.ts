@@ -1,0 +1,32 @@
+// Which runtime runs the tests, and how to start another process of it.
+
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import process from "node:process";
+
+/** The runtime running this code. */
+export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+
+/** `.ts` when the tests run from source (Deno, Bun), `.js` when compiled (Node). */
+export const ext: string = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/** The command line that runs `script` (a fixture beside the tests) in this runtime. */
+export function commandFor(script: URL, args: string[] = []): [string, string[]] {
+  const file = decodeURIComponent(script.pathname);
+  if (runtime === "deno") return [process.execPath, ["run", "-A", file, ...args]];
+  return [process.execPath, [file, ...args]];
+}
+
+/** A fixture script beside the tests (`tests/fixtures/<name>`), in this runtime's extension. */
+export function fixture(name: string): URL {
+  return new URL(`./fixtures/${name}${ext}`, import.meta.url);
+}
+
+/** Start a fixture in a new process of this runtime. */
+export function spawnFixture(name: string, args: string[] = [], options: SpawnOptions = {}): ChildProcess {
+  const [command, argv] = commandFor(fixture(name), args);
+  return spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"], ...options });
+}
