@@ -87,6 +87,8 @@ export interface MemoryAdapter extends FsAdapter<number> {
   hold(path: string): number;
   /** Set a file's modification time. */
   setMtime(path: string, mtimeMs: number): void;
+  /** Create a symlink at `path` whose text is `target` (relative to the link's directory, or absolute). */
+  symlink(target: string, path: string): void;
 }
 
 interface Meta {
@@ -428,6 +430,11 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     setMtime(path, mtimeMs) {
       existing(path, false, "utimes").mtimeMs = mtimeMs;
+    },
+    symlink(target, path) {
+      const { parent, name, node } = locate(path, false, "symlink");
+      if (node) fail("EEXIST", "symlink", path);
+      parent.entries.set(name, { kind: "symlink", target, ...meta(0o777) });
     },
   };
 }

@@ -28,12 +28,40 @@ function isWindows(): boolean {
   return process.platform === "win32";
 }
 
+/** A plain Uint8Array view of a Buffer's bytes (no copy), as every runtime returns. */
+function plain(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
 const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_TRUNC } = fs.constants;
 // O_CLOEXEC keeps our descriptors out of child processes where the platform has it.
 const O_CLOEXEC = (fs.constants as Record<string, number>).O_CLOEXEC ?? 0;
 
-/** The synchronous calls, over `node:fs`. */
-export const nodeSyncCalls: FsSyncCalls<Fd> = {
+/**
+ * The synchronous calls, over `node:fs`: the `sync` member of
+ * {@linkcode nodeAdapter}, for building an adapter of your own.
+ *
+ * @example Count the fsyncs of a synchronous write
+ * ```ts
+ * import { createAtomicFs, type FsAdapter } from "@atomfs/atomfs";
+ * import { nodeAdapter, nodeSyncCalls } from "@atomfs/atomfs/node";
+ *
+ * let fsyncs = 0;
+ * const counting: FsAdapter<number> = {
+ *   ...nodeAdapter,
+ *   sync: {
+ *     ...nodeSyncCalls,
+ *     fsync(fd) {
+ *       fsyncs++;
+ *       nodeSyncCalls.fsync(fd);
+ *     },
+ *   },
+ * };
+ * createAtomicFs(counting).writeFileSync("./state.json", "{}");
+ * console.log(fsyncs); // 1: the temp file (the directory is flushed by syncDir)
+ * ```
+ */
+export const nodeSyncCalls: FsSyncCalls<number> = {
   openExclusive: (path, mode) => fs.openSync(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode),
   openRead: (path) => fs.openSync(path, O_RDONLY | O_CLOEXEC),
   openTruncate: (path) => fs.openSync(path, O_WRONLY | O_TRUNC | O_CLOEXEC),
@@ -49,7 +77,7 @@ export const nodeSyncCalls: FsSyncCalls<Fd> = {
   lstat: (path) => toStat(fs.lstatSync(path)),
   readlink: (path) => fs.readlinkSync(path),
   mkdir: (path, mode) => void fs.mkdirSync(path, mode),
-  readFile: (path) => fs.readFileSync(path),
+  readFile: (path) => plain(fs.readFileSync(path)),
   readDir: (path) => fs.readdirSync(path),
   syncDir: (path) => {
     const fd = fs.openSync(path, O_RDONLY | O_CLOEXEC);
@@ -69,8 +97,27 @@ function promised<T>(start: (done: (error: NodeJS.ErrnoException | null, value?:
   return new Promise<T>((resolve, reject) => start(settle(resolve, reject)));
 }
 
-/** The asynchronous calls, over the callback API of `node:fs` (one thread-pool trip each). */
-export const nodeAsyncCalls: FsAsyncCalls<Fd> = {
+/**
+ * The asynchronous calls, over the callback API of `node:fs` (one thread-pool
+ * trip each): the async members of {@linkcode nodeAdapter}, for building an
+ * adapter of your own.
+ *
+ * @example Log every rename
+ * ```ts
+ * import { createAtomicFs, type FsAdapter } from "@atomfs/atomfs";
+ * import { nodeAdapter, nodeAsyncCalls } from "@atomfs/atomfs/node";
+ *
+ * const logging: FsAdapter<number> = {
+ *   ...nodeAdapter,
+ *   async rename(from, to) {
+ *     console.log(`rename ${from} -> ${to}`);
+ *     await nodeAsyncCalls.rename(from, to);
+ *   },
+ * };
+ * await createAtomicFs(logging).writeFile("./state.json", "{}");
+ * ```
+ */
+export const nodeAsyncCalls: FsAsyncCalls<number> = {
   openExclusive: (path, mode) =>
     promised((done) => fs.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode, done)),
   openRead: (path) => promised((done) => fs.open(path, O_RDONLY | O_CLOEXEC, done)),
@@ -88,7 +135,7 @@ export const nodeAsyncCalls: FsAsyncCalls<Fd> = {
     promised<fs.Stats>((done) => fs.lstat(path, done)).then(toStat),
   readlink: (path) => promised((done) => fs.readlink(path, done)),
   mkdir: (path, mode) => promised<string | undefined>((done) => fs.mkdir(path, mode, done)).then(() => {}),
-  readFile: (path) => promised((done) => fs.readFile(path, done)),
+  readFile: (path) => promised<Buffer>((done) => fs.readFile(path, done)).then(plain),
   readDir: (path) => promised((done) => fs.readdir(path, done)),
   syncDir: async (path) => {
     const fd = await promised<Fd>((done) => fs.open(path, O_RDONLY | O_CLOEXEC, done));
@@ -116,7 +163,7 @@ const WINDOWS = { syncDir: false, chown: false } as const;
  * console.log(receipt.durability); // "full"
  * ```
  */
-export const nodeAdapter: FsAdapter<Fd> = {
+export const nodeAdapter: FsAdapter<number> = {
   name: "node",
   get platform() {
     return isWindows() ? "windows" : "posix";

@@ -29,8 +29,16 @@ function executable(file) {
 // npm puts node_modules/.bin (where `node` is Node 24) first on PATH; the
 // system's Node is the first `node` on PATH outside this project.
 function systemNode() {
+  const real = (dir) => {
+    try {
+      return realpathSync.native(dir);
+    } catch {
+      return dir;
+    }
+  };
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (!dir || realpathSync.native(dir).startsWith(realpathSync.native(root))) continue;
+    // npm also lists node_modules/.bin of every parent directory.
+    if (!dir || real(dir).startsWith(real(root)) || dir.includes("node_modules")) continue;
     const candidate = join(dir, "node");
     if (executable(candidate)) return candidate;
   }
@@ -62,7 +70,9 @@ function run(command, argv, env = {}) {
       });
     relay(child.stdout, process.stdout);
     relay(child.stderr, process.stderr);
-    child.on("close", (code, signal) => resolve({ code: code ?? 1, signal, output }));
+    child.on("close", (code, signal) =>
+      // deno test colours its summary even with NO_COLOR set.
+      resolve({ code: code ?? 1, signal, output: output.replace(/\x1b\[[0-9;]*m/g, "") }));
   });
 }
 
