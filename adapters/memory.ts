@@ -301,9 +301,11 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       handle(h, "fsync");
     },
     close(h) {
+      // As close(2) on Linux: the descriptor is released even when an error
+      // (say, a deferred write error) is reported.
+      const known = handles.delete(h);
       enter("close");
-      handle(h, "close");
-      handles.delete(h);
+      if (!known) fail("EBADF", "close", String(h));
     },
     chmod(path, mode) {
       enter("chmod");

@@ -90,7 +90,7 @@ function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
     try {
       const stat = yield* call("lstat", [dir], "mkdir", pending.target.path, "transient", ["ENOENT"]);
       if (stat.kind !== "directory" && stat.kind !== "symlink") {
-        throw new AtomFsError({ code: "ENOTDIR", op: "mkdir", path: dir });
+        throw new AtomFsError({ code: "ENOTDIR", op: "mkdir", path: pending.target.path });
       }
       break;
     } catch (error) {
@@ -101,7 +101,7 @@ function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
   }
   for (const dir of missing) {
     try {
-      yield* call("mkdir", [dir, 0o777], "mkdir", dir, "transient", ["EEXIST"]);
+      yield* call("mkdir", [dir, 0o777], "mkdir", pending.target.path, "transient", ["EEXIST"]);
       pending.createdDirs.push(dir);
     } catch (error) {
       // Another writer made it first: fine.
@@ -284,9 +284,21 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
   } else {
     yield* call("link", [pending.temp, target.path], "link", target.path);
     ticket.committed(achieved);
-    // The target holds the new content now: from here on, failing to remove
-    // the temp name is reported but must not undo the write.
-    yield* removeTemp(pending);
+    // The target holds the new content now: failing to remove the temp name
+    // is reported, but must not undo the write.
+    try {
+      yield* removeTemp(pending);
+    } catch (error) {
+      pending.done = true;
+      throw new AtomFsError({
+        code: codeOf(error) ?? "EIO",
+        op: "unlink",
+        path: target.path,
+        cause: error instanceof AtomFsError ? error.cause : error,
+        message: `'${target.path}' was created with its new content, but its temp name ` +
+          `'${pending.temp}' could not be removed (${codeOf(error)}); sweep() removes it later`,
+      });
+    }
     strategy = "link";
   }
   if (achieved !== "full") return receipt(achieved, strategy);
