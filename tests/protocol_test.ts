@@ -1,0 +1,137 @@
+// The write protocol's steps, in order, as the memory adapter's call log shows them.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { FsCallName } from "../core/adapter.ts";
+import { createAtomicFs } from "../core/atomic_fs.ts";
+import { isTempName, tempName } from "../core/_temp_name.ts";
+import { memoryAdapter } from "../adapters/memory.ts";
+
+function recorder(options: Parameters<typeof memoryAdapter>[0] = {}) {
+  const mem = memoryAdapter(options);
+  const fs = createAtomicFs(mem);
+  return {
+    mem,
+    fs,
+    /** The calls `body` makes. */
+    async calls(body: () => unknown): Promise<FsCallName[]> {
+      const start = mem.log.length;
+      await body();
+      return mem.log.slice(start);
+    },
+  };
+}
+
+test('a "full" write makes exactly the protocol\'s calls, in order', async () => {
+  const { fs, calls } = recorder();
+  fs.writeFileSync("/t", "old");
+  assert.deepEqual(await calls(() => fs.writeFile("/t", "new")), [
+    "lstat",
+    "openExclusive",
+    "write",
+    "chmod",
+    "fsync",
+    "close",
+    "rename",
+    "syncDir",
+  ]);
+  assert.deepEqual(await calls(() => fs.writeFile("/fresh", "new")), [
+    "lstat",
+    "openExclusive",
+    "write",
+    "fsync",
+    "close",
+    "rename",
+    "syncDir",
+  ]);
+});
+
+test('"file" skips only the directory fsync, and "none" every fsync', async () => {
+  const { fs, calls } = recorder();
+  const file = await calls(() => fs.writeFile("/t", "x", { durability: "file" }));
+  assert.ok(file.includes("fsync") && !file.includes("syncDir"));
+  const none = await calls(() => fs.writeFile("/t", "x", { durability: "none" }));
+  assert.ok(!none.includes("fsync") && !none.includes("syncDir"));
+});
+
+test("overwrite: false commits with link, removes the temp name, then flushes the directory", async () => {
+  const { fs, calls } = recorder();
+  assert.deepEqual((await calls(() => fs.writeFile("/t", "x", { overwrite: false }))).slice(-3), [
+    "link",
+    "unlink",
+    "syncDir",
+  ]);
+});
+
+test("mkdir: true flushes every directory whose entries changed", async () => {
+  const { mem, fs, calls } = recorder();
+  const synced: string[] = [];
+  const syncDir = mem.sync.syncDir;
+  mem.sync.syncDir = (path) => {
+    synced.push(path);
+    syncDir(path);
+  };
+  await calls(() => fs.writeFileSync("/a/b/t", "x", { mkdir: true }));
+  assert.deepEqual(synced.sort(), ["/", "/a", "/a/b"]);
+});
+
+test("a temp file whose mode is set later is created 0o600, so its content is never more visible than the target's", async () => {
+  const { mem, fs } = recorder();
+  fs.writeFileSync("/t", "old", { mode: 0o600 });
+  const modes: number[] = [];
+  const open = mem.sync.openExclusive;
+  mem.sync.openExclusive = (path, mode) => {
+    modes.push(mode);
+    return open(path, mode);
+  };
+  fs.writeFileSync("/t", "secret");
+  fs.writeFileSync("/new", "x", { mode: 0o640 });
+  fs.writeFileSync("/plain", "x");
+  assert.deepEqual(modes, [0o600, 0o600, 0o666]);
+});
+
+test("the owner is set before the mode, so chown cannot clear set-id bits", async () => {
+  const { mem, fs, calls } = recorder({ owner: { uid: 0, gid: 0 } });
+  const made = await calls(() => fs.writeFile("/t", "x", { owner: { uid: 5, gid: 5 }, mode: 0o4755 }));
+  assert.ok(made.indexOf("chown") < made.indexOf("chmod"));
+  assert.equal(mem.sync.lstat("/t").mode, 0o4755);
+  assert.equal(mem.sync.lstat("/t").uid, 5);
+});
+
+test('owner "preserve" gives the new file the old owner where allowed, and tolerates a refusal', async () => {
+  const root = recorder({ owner: { uid: 0, gid: 0 } });
+  root.fs.writeFileSync("/t", "old");
+  root.mem.sync.chown("/t", 1234, 4321);
+  root.fs.writeFileSync("/t", "new");
+  assert.equal(root.mem.sync.lstat("/t").uid, 1234);
+  assert.equal(root.mem.sync.lstat("/t").gid, 4321);
+
+  const user = recorder({ owner: { uid: 1000, gid: 1000 } });
+  user.fs.writeFileSync("/t", "old");
+  // The old file belongs to someone else; an unprivileged process cannot give the new one away.
+  user.mem.sync.chown = () => {
+    throw Object.assign(new Error("EPERM"), { code: "EPERM" });
+  };
+  assert.equal(user.fs.writeFileSync("/t", "new").bytes, 3);
+  const none = await user.calls(() => user.fs.writeFile("/t", "x", { owner: "none" }));
+  assert.ok(!none.includes("chown"));
+});
+
+test("temp names are hidden, fixed-length, made of portable characters, and unique", () => {
+  const names = new Set(Array.from({ length: 10_000 }, tempName));
+  assert.equal(names.size, 10_000);
+  for (const name of [...names].slice(0, 100)) {
+    assert.match(name, /^\.atomfs-[A-Za-z0-9_-]{22}\.tmp$/);
+    assert.equal(name.length, 34);
+    assert.ok(isTempName(name));
+  }
+  assert.ok(!isTempName(".atomfs-short.tmp"));
+  assert.ok(!isTempName("atomfs-AAAAAAAAAAAAAAAAAAAAAA.tmp"));
+});
+
+test("a temp name collision is survived by drawing a new name", async () => {
+  const { mem, fs } = recorder();
+  mem.inject({ call: "openExclusive", code: "EEXIST" });
+  assert.equal((await fs.writeFile("/t", "x")).bytes, 1);
+  assert.deepEqual(mem.sync.readDir("/"), ["t"]);
+});
