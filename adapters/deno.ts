@@ -94,8 +94,9 @@ function normalise(error: unknown): unknown {
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && code !== "") return error;
   if (error.name === "NotCapable") {
-    return Object.assign(new Error(`${error.message} (Deno permission denied)`, { cause: error }), {
+    return Object.assign(new Error(error.message, { cause: error }), {
       code: "EPERM",
+      detail: `Deno denied the permission: ${error.message}`,
     });
   }
   const mapped = CODES[error.name];

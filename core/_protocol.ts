@@ -154,13 +154,22 @@ export function* begin(ctx: StepContext, target: Target, options: ResolvedWriteO
   }
 }
 
+/**
+ * One write(2) moves at most this much: Linux stops at 0x7ffff000 bytes per
+ * call, and runtimes refuse lengths past 2 GiB; the loop does the rest.
+ */
+const MAX_WRITE = 1 << 30;
+
 /** Step 4: write every byte, looping on short writes. */
 export function* writeAll(pending: Pending, data: Uint8Array): Steps<void> {
   checkAbort(pending.options.signal);
   for (let offset = 0; offset < data.length;) {
+    const chunk = offset === 0 && data.length <= MAX_WRITE
+      ? data
+      : data.subarray(offset, offset + MAX_WRITE);
     const n = yield* call(
       "write",
-      [pending.handle, offset === 0 ? data : data.subarray(offset)],
+      [pending.handle, chunk],
       "write",
       pending.target.path,
       "never",

@@ -146,7 +146,12 @@ const ADVICE: Record<string, string> = {
 };
 
 function describe(op: AtomFsOp, path: string, code: string, cause: unknown): string {
-  const reason = REASON[code] ?? (cause instanceof Error ? cause.message : "failed");
+  // An adapter may explain an error better than its code does (Deno names the
+  // missing permission): it sets `detail` on the error it throws.
+  const detail = (cause as { detail?: unknown } | null)?.detail;
+  const reason = typeof detail === "string"
+    ? detail
+    : REASON[code] ?? (cause instanceof Error ? cause.message : "failed");
   let advice = ADVICE[code] ?? "";
   if (code === "ENOENT" && (op === "open-temp" || op === "mkdir")) {
     advice = "; its directory does not exist (pass { mkdir: true } to create it)";
