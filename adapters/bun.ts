@@ -1,7 +1,10 @@
 /**
- * The Bun filesystem adapter: Bun implements `node:fs`, so this is the Node
- * adapter under Bun's name. (`Bun.write` is never used on the durable path:
- * it ignores `mode`, does not truncate at open and never fsyncs.)
+ * The Bun filesystem adapter. Bun implements `node:fs`, and for every call
+ * the protocol makes (exclusive create with a mode, short-write counts,
+ * fsync of a directory descriptor, `EEXIST` from `link`, error codes) it
+ * behaves as Node does on Bun 1.4, so this is the Node adapter under Bun's
+ * name. `Bun.write` is never used on the durable path: it ignores `mode`,
+ * does not truncate at open and never fsyncs.
  *
  * @module
  */

@@ -33,9 +33,9 @@ function plain(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+// Node (libuv) and Bun open every descriptor close-on-exec themselves, so
+// child processes never inherit a temp file.
 const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_TRUNC } = fs.constants;
-// O_CLOEXEC keeps our descriptors out of child processes where the platform has it.
-const O_CLOEXEC = (fs.constants as Record<string, number>).O_CLOEXEC ?? 0;
 
 /**
  * The synchronous calls, over `node:fs`: the `sync` member of
@@ -62,9 +62,9 @@ const O_CLOEXEC = (fs.constants as Record<string, number>).O_CLOEXEC ?? 0;
  * ```
  */
 export const nodeSyncCalls: FsSyncCalls<number> = {
-  openExclusive: (path, mode) => fs.openSync(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode),
-  openRead: (path) => fs.openSync(path, O_RDONLY | O_CLOEXEC),
-  openTruncate: (path) => fs.openSync(path, O_WRONLY | O_TRUNC | O_CLOEXEC),
+  openExclusive: (path, mode) => fs.openSync(path, O_CREAT | O_EXCL | O_WRONLY, mode),
+  openRead: (path) => fs.openSync(path, O_RDONLY),
+  openTruncate: (path) => fs.openSync(path, O_WRONLY | O_TRUNC),
   write: (fd, data) => fs.writeSync(fd, data, 0, data.length),
   read: (fd, buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
   fsync: (fd) => fs.fsyncSync(fd),
@@ -80,7 +80,7 @@ export const nodeSyncCalls: FsSyncCalls<number> = {
   readFile: (path) => plain(fs.readFileSync(path)),
   readDir: (path) => fs.readdirSync(path),
   syncDir: (path) => {
-    const fd = fs.openSync(path, O_RDONLY | O_CLOEXEC);
+    const fd = fs.openSync(path, O_RDONLY);
     try {
       fs.fsyncSync(fd);
     } finally {
@@ -119,9 +119,9 @@ function promised<T>(start: (done: (error: NodeJS.ErrnoException | null, value?:
  */
 export const nodeAsyncCalls: FsAsyncCalls<number> = {
   openExclusive: (path, mode) =>
-    promised((done) => fs.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode, done)),
-  openRead: (path) => promised((done) => fs.open(path, O_RDONLY | O_CLOEXEC, done)),
-  openTruncate: (path) => promised((done) => fs.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC, done)),
+    promised((done) => fs.open(path, O_CREAT | O_EXCL | O_WRONLY, mode, done)),
+  openRead: (path) => promised((done) => fs.open(path, O_RDONLY, done)),
+  openTruncate: (path) => promised((done) => fs.open(path, O_WRONLY | O_TRUNC, done)),
   write: (fd, data) => promised((done) => fs.write(fd, data, 0, data.length, null, done)),
   read: (fd, buffer) => promised((done) => fs.read(fd, buffer, 0, buffer.length, null, done)),
   fsync: (fd) => promised((done) => fs.fsync(fd, done)),
@@ -138,7 +138,7 @@ export const nodeAsyncCalls: FsAsyncCalls<number> = {
   readFile: (path) => promised<Buffer>((done) => fs.readFile(path, done)).then(plain),
   readDir: (path) => promised((done) => fs.readdir(path, done)),
   syncDir: async (path) => {
-    const fd = await promised<Fd>((done) => fs.open(path, O_RDONLY | O_CLOEXEC, done));
+    const fd = await promised<Fd>((done) => fs.open(path, O_RDONLY, done));
     try {
       await promised((done) => fs.fsync(fd, done));
     } finally {
