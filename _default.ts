@@ -21,7 +21,21 @@ import { nodeAdapter } from "./adapters/node.ts";
 
 let current: AtomicFs | undefined;
 
-/** The adapter of the runtime this code runs on: Deno, then Bun, then Node. */
+/**
+ * The adapter of the runtime this code runs on: Deno, then Bun, then Node.
+ *
+ * @returns The Deno, Bun or Node adapter.
+ *
+ * @example Wrap the runtime's adapter
+ * ```ts
+ * import { createAtomicFs, runtimeAdapter } from "@atomfs/atomfs";
+ *
+ * const adapter = runtimeAdapter();
+ * console.log(adapter.name); // "deno", "bun" or "node"
+ * const fs = createAtomicFs(adapter);
+ * await fs.writeFile("./state.json", "{}");
+ * ```
+ */
 export function runtimeAdapter(): FsAdapter {
   const g = globalThis as { Deno?: { version?: unknown }; Bun?: unknown };
   if (typeof g.Deno === "object" && g.Deno?.version !== undefined) return denoAdapter;
