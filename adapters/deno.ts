@@ -175,7 +175,7 @@ const denoAsyncCalls: FsAsyncCalls<DenoFile> = {
   write: guardAsync((file, data) => file.write(data)),
   read: guardAsync(async (file, buffer) => (await file.read(buffer)) ?? 0),
   fsync: guardAsync((file) => file.sync()),
-  close: guardAsync(async (file) => file.close()),
+  close: guardAsync((file) => Promise.resolve().then(() => file.close())),
   chmod: guardAsync((path, mode) => deno().chmod(path, mode)),
   chown: guardAsync((path, uid, gid) => deno().chown(path, uid, gid)),
   rename: guardAsync((from, to) => deno().rename(from, to)),

@@ -155,7 +155,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     const resolvedData = bytesOf(data);
     const content = resolvedData ?? sourceOf(data);
     const { resolved, ctx, target, key } = prepare(path, options);
-    return queue.run(key, (ticket) => {
+    return await queue.run(key, (ticket) => {
       const skipped = supersededReceipt(target, ticket);
       if (skipped) return Promise.resolve(skipped);
       return runAsync(ctx, write(ctx, target, resolved, content, ticket));

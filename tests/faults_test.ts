@@ -62,7 +62,7 @@ const SCENARIOS: Scenario[] = [
     target: "/d/t",
     old: "old",
     next: "new",
-    run: async (fs, o) => fs.writeFileSync("/d/t", "new", o),
+    run: (fs, o) => Promise.resolve().then(() => fs.writeFileSync("/d/t", "new", o)),
   },
   {
     name: "writeFile() with overwrite: false",
@@ -241,7 +241,7 @@ test("transient failures are retried only until retry.timeoutMs", async () => {
   mem.inject({ call: "openExclusive", code: "EMFILE", times: 1e9 });
   for (const write of [
     () => fs.writeFile("/t", "new", { retry: { timeoutMs: 60 } }),
-    async () => fs.writeFileSync("/t", "new", { retry: { timeoutMs: 60 } }),
+    () => Promise.resolve().then(() => fs.writeFileSync("/t", "new", { retry: { timeoutMs: 60 } })),
   ]) {
     const started = Date.now();
     await assert.rejects(write(), (e: unknown) => e instanceof AtomFsError && e.code === "EMFILE");

@@ -75,7 +75,7 @@ test("mkdir: true flushes every directory whose entries changed", async () => {
   assert.deepEqual(synced.sort(), ["/", "/a", "/a/b"]);
 });
 
-test("a temp file whose mode is set later is created 0o600, so its content is never more visible than the target's", async () => {
+test("a temp file whose mode is set later is created 0o600, so its content is never more visible than the target's", () => {
   const { mem, fs } = recorder();
   fs.writeFileSync("/t", "old", { mode: 0o600 });
   const modes: number[] = [];
