@@ -59,7 +59,7 @@ function run(command, argv, env = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, argv, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
+      env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -71,7 +71,7 @@ function run(command, argv, env = {}) {
     relay(child.stdout, process.stdout);
     relay(child.stderr, process.stderr);
     child.on("close", (code, signal) =>
-      // deno test colours its summary even with NO_COLOR set.
+      // Colour codes, should a runner print them anyway.
       resolve({ code: code ?? 1, signal, output: output.replace(/\x1b\[[0-9;]*m/g, "") }));
   });
 }
