@@ -44,3 +44,12 @@ export function* write(
     throw error;
   }
 }
+
+/** Steps of an `AtomicFile` commit: discard the temp file if any step fails. */
+export function* commitOrDiscard(ctx: StepContext, pending: Pending, ticket: Ticket): Steps<WriteReceipt> {
+  try {
+    return yield* commit(ctx, pending, ticket);
+  } catch (error) {
+    return yield* discard(pending, error);
+  }
+}

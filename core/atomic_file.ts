@@ -7,11 +7,11 @@
 import type { FsAdapter } from "./adapter.ts";
 import type { WriteReceipt } from "./options.ts";
 import { chunkBytes } from "./_data.ts";
-import { cleanup, commit, type Pending, writeAll } from "./_protocol.ts";
+import { cleanup, discard, type Pending, writeAll } from "./_protocol.ts";
 import type { PathQueue } from "./_queue.ts";
 import { queueKey } from "./_path.ts";
 import { runAsync, runSync, type StepContext } from "./_steps.ts";
-import { discard } from "./_protocol.ts";
+import { commitOrDiscard } from "./_write.ts";
 
 /**
  * A new version of a file, written to a hidden temp file beside the target
@@ -152,14 +152,10 @@ export class PendingAtomicFile implements AtomicFile {
     this.#commit = this.#writes.then(() => {
       if (this.#state === "failed") throw this.#failure;
       const key = queueKey(this.path, this.#ctx.adapter.platform);
-      return this.#queue.run(key, (ticket) =>
-        runAsync(this.#ctx, (function* (ctx, pending) {
-          try {
-            return yield* commit(ctx, pending, ticket);
-          } catch (error) {
-            return yield* discard(pending, error);
-          }
-        })(this.#ctx, this.#pending)));
+      return this.#queue.run(
+        key,
+        (ticket) => runAsync(this.#ctx, commitOrDiscard(this.#ctx, this.#pending, ticket)),
+      );
     }).then(
       (receipt) => {
         this.#state = "committed";
