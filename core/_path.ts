@@ -61,9 +61,16 @@ export function isAbsolute(path: string, platform: Platform): boolean {
   return platform === "posix" ? root === "/" : /[\\/]$/.test(root);
 }
 
-/** `path` made absolute against `cwd`, with `.`, `..` and repeated separators removed. */
-export function absolute(path: string, cwd: string, platform: Platform): string {
-  const full = isAbsolute(path, platform) ? path : `${cwd}${separator(cwd, platform)}${path}`;
+/**
+ * `path` made absolute against the working directory, with `.`, `..` and
+ * repeated separators removed. `cwd` is asked only for a relative path.
+ */
+export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
+  let full = path;
+  if (!isAbsolute(path, platform)) {
+    const base = typeof cwd === "string" ? cwd : cwd();
+    full = `${base}${separator(base, platform)}${path}`;
+  }
   const sep = separator(full, platform);
   const [root, rest] = splitRoot(full, platform);
   const parts: string[] = [];

@@ -53,7 +53,8 @@ export function* resolveTarget(
   options: ResolvedWriteOptions,
 ): Steps<Target> {
   const { platform } = ctx.adapter;
-  let current = absolute(path, ctx.adapter.cwd(), platform);
+  const given = absolute(path, () => ctx.adapter.cwd(), platform);
+  let current = given;
   for (let links = 0;; links++) {
     let stat: FileStat | undefined;
     try {
@@ -63,7 +64,7 @@ export function* resolveTarget(
     }
     if (stat?.kind === "symlink" && options.symlinks === "follow") {
       if (links === MAX_LINKS) {
-        throw new AtomFsError({ code: "ELOOP", op: "readlink", path: absolute(path, ctx.adapter.cwd(), platform) });
+        throw new AtomFsError({ code: "ELOOP", op: "readlink", path: given });
       }
       const text = yield* call("readlink", [current], "readlink", current);
       current = resolveLink(current, text, platform);

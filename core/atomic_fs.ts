@@ -135,6 +135,7 @@ export interface AtomicFs {
 export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   const queue = new PathQueue();
   const { platform } = adapter;
+  const cwd = () => adapter.cwd();
 
   // The target is resolved synchronously, so that writes enter their path's
   // queue in call order even when they name it through different symlinks.
@@ -205,7 +206,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
 
   async function readFile(path: string | URL, options?: ReadOptions): Promise<Uint8Array> {
     const { notFoundGraceMs, signal } = resolveReadOptions(options);
-    const file = absolute(toPath(path, platform), adapter.cwd(), platform);
+    const file = absolute(toPath(path, platform), cwd, platform);
     const deadline = Date.now() + notFoundGraceMs;
     for (let retry = 0;; retry++) {
       if (signal?.aborted) throw signal.reason;
@@ -232,7 +233,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      const file = absolute(toPath(path, platform), adapter.cwd(), platform);
+      const file = absolute(toPath(path, platform), cwd, platform);
       throw new SyntaxError(`Cannot parse '${file}' as JSON: ${(error as Error).message}`, {
         cause: error,
       });
@@ -241,7 +242,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
 
   async function sweep(dir: string | URL, options?: SweepOptions): Promise<SweepReport> {
     const { olderThanMs } = resolveSweepOptions(options);
-    const folder = absolute(toPath(dir, platform, "dir"), adapter.cwd(), platform);
+    const folder = absolute(toPath(dir, platform, "dir"), cwd, platform);
     const ctx = context(adapter, { retryTimeoutMs: 10_000 });
     const names = await runAsync(ctx, call("readDir", [folder], "read-dir", folder));
     const removed: string[] = [];
