@@ -70,7 +70,11 @@ function fs(): AtomicFs {
  * console.log(receipt.durability); // "full" on Linux and macOS, "file" on Windows
  * ```
  */
-export function writeFile(path: string | URL, data: WriteData, options?: WriteOptions): Promise<WriteReceipt> {
+export function writeFile(
+  path: string | URL,
+  data: WriteData,
+  options?: WriteOptions,
+): Promise<WriteReceipt> {
   return fs().writeFile(path, data, options);
 }
 
@@ -91,7 +95,11 @@ export function writeFile(path: string | URL, data: WriteData, options?: WriteOp
  * writeFileSync("./state.json", JSON.stringify({ clean: true }), { durability: "file" });
  * ```
  */
-export function writeFileSync(path: string | URL, data: WriteSyncData, options?: WriteOptions): WriteReceipt {
+export function writeFileSync(
+  path: string | URL,
+  data: WriteSyncData,
+  options?: WriteOptions,
+): WriteReceipt {
   return fs().writeFileSync(path, data, options);
 }
 
@@ -112,7 +120,11 @@ export function writeFileSync(path: string | URL, data: WriteSyncData, options?:
  * await writeJson("./package-state.json", { version: 2 }, { space: 2 });
  * ```
  */
-export function writeJson(path: string | URL, value: unknown, options?: WriteJsonOptions): Promise<WriteReceipt> {
+export function writeJson(
+  path: string | URL,
+  value: unknown,
+  options?: WriteJsonOptions,
+): Promise<WriteReceipt> {
   return fs().writeJson(path, value, options);
 }
 

@@ -113,7 +113,9 @@ function guard<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R
   };
 }
 
-function guardAsync<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+function guardAsync<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
       return await fn(...args);
@@ -125,7 +127,13 @@ function guardAsync<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (..
 
 function toStat(info: DenoFileInfo): FileStat {
   return {
-    kind: info.isFile ? "file" : info.isDirectory ? "directory" : info.isSymlink ? "symlink" : "other",
+    kind: info.isFile
+      ? "file"
+      : info.isDirectory
+      ? "directory"
+      : info.isSymlink
+      ? "symlink"
+      : "other",
     mode: (info.mode ?? 0o666) & 0o7777,
     uid: info.uid ?? 0,
     gid: info.gid ?? 0,
@@ -134,7 +142,11 @@ function toStat(info: DenoFileInfo): FileStat {
   };
 }
 
-const CREATE_EXCLUSIVE = (mode: number): DenoOpenOptions => ({ write: true, createNew: true, mode });
+const CREATE_EXCLUSIVE = (mode: number): DenoOpenOptions => ({
+  write: true,
+  createNew: true,
+  mode,
+});
 const READ: DenoOpenOptions = { read: true };
 const TRUNCATE: DenoOpenOptions = { write: true, truncate: true };
 

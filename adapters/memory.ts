@@ -8,7 +8,13 @@
  * @module
  */
 
-import type { FileStat, FsAdapter, FsAsyncCalls, FsCallName, FsSyncCalls } from "../core/adapter.ts";
+import type {
+  FileStat,
+  FsAdapter,
+  FsAsyncCalls,
+  FsCallName,
+  FsSyncCalls,
+} from "../core/adapter.ts";
 
 /** Options of {@linkcode memoryAdapter}. */
 export interface MemoryAdapterOptions {
@@ -169,7 +175,13 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   const umask = options.umask ?? 0o022;
   const owner = options.owner ?? { uid: 1000, gid: 1000 };
   const clock = options.clock ?? Date.now;
-  const root: DirNode = { kind: "directory", entries: new Map(), mode: 0o755, ...owner, mtimeMs: clock() };
+  const root: DirNode = {
+    kind: "directory",
+    entries: new Map(),
+    mode: 0o755,
+    ...owner,
+    mtimeMs: clock(),
+  };
   const handles = new Map<number, Handle>();
   let nextHandle = 3;
   let faults: { call: FsCallName; countdown: number; code: string; times: number }[] = [];
@@ -357,7 +369,11 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     lstat(path) {
       enter("lstat");
       const node = existing(path, false, "lstat");
-      const size = node.kind === "file" ? node.size : node.kind === "symlink" ? node.target.length : 0;
+      const size = node.kind === "file"
+        ? node.size
+        : node.kind === "symlink"
+        ? node.target.length
+        : 0;
       const { mode, uid, gid, mtimeMs } = node;
       return { kind: node.kind, mode, uid, gid, size, mtimeMs } satisfies FileStat;
     },
@@ -414,7 +430,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     inject(fault) {
       const nth = fault.nth ?? 1;
       const times = fault.times ?? 1;
-      if (!Number.isInteger(nth) || nth < 1) throw new RangeError("Fault nth must be an integer ≥ 1");
+      if (!Number.isInteger(nth) || nth < 1) {
+        throw new RangeError("Fault nth must be an integer ≥ 1");
+      }
       if (!(times >= 1)) throw new RangeError("Fault times must be ≥ 1");
       faults.push({ call: fault.call, countdown: nth, code: fault.code, times });
     },

@@ -15,7 +15,13 @@ type Fd = number;
 
 function toStat(s: fs.Stats): FileStat {
   return {
-    kind: s.isFile() ? "file" : s.isDirectory() ? "directory" : s.isSymbolicLink() ? "symlink" : "other",
+    kind: s.isFile()
+      ? "file"
+      : s.isDirectory()
+      ? "directory"
+      : s.isSymbolicLink()
+      ? "symlink"
+      : "other",
     mode: s.mode & 0o7777,
     uid: s.uid,
     gid: s.gid,
@@ -90,10 +96,13 @@ export const nodeSyncCalls: FsSyncCalls<number> = {
 };
 
 function settle<T>(resolve: (value: T) => void, reject: (error: unknown) => void) {
-  return (error: NodeJS.ErrnoException | null, value?: T) => error ? reject(error) : resolve(value as T);
+  return (error: NodeJS.ErrnoException | null, value?: T) =>
+    error ? reject(error) : resolve(value as T);
 }
 
-function promised<T>(start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+function promised<T>(
+  start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => start(settle(resolve, reject)));
 }
 
@@ -131,10 +140,10 @@ export const nodeAsyncCalls: FsAsyncCalls<number> = {
   rename: (from, to) => promised((done) => fs.rename(from, to, done)),
   link: (existing, newPath) => promised((done) => fs.link(existing, newPath, done)),
   unlink: (path) => promised((done) => fs.unlink(path, done)),
-  lstat: (path) =>
-    promised<fs.Stats>((done) => fs.lstat(path, done)).then(toStat),
+  lstat: (path) => promised<fs.Stats>((done) => fs.lstat(path, done)).then(toStat),
   readlink: (path) => promised((done) => fs.readlink(path, done)),
-  mkdir: (path, mode) => promised<string | undefined>((done) => fs.mkdir(path, mode, done)).then(() => {}),
+  mkdir: (path, mode) =>
+    promised<string | undefined>((done) => fs.mkdir(path, mode, done)).then(() => {}),
   readFile: (path) => promised<Buffer>((done) => fs.readFile(path, done)).then(plain),
   readDir: (path) => promised((done) => fs.readdir(path, done)),
   syncDir: async (path) => {

@@ -22,7 +22,9 @@ export async function floorWriteFile(dir, path, data) {
   const file = await open(temp, "wx");
   try {
     const { bytesWritten } = await file.write(data);
-    if (bytesWritten !== data.length) throw new Error(`short write: ${bytesWritten} of ${data.length}`);
+    if (bytesWritten !== data.length) {
+      throw new Error(`short write: ${bytesWritten} of ${data.length}`);
+    }
     await file.sync();
   } finally {
     await file.close();

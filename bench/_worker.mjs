@@ -24,7 +24,9 @@ for (const key of ["scenario", "contender", "atomfs"]) {
 
 function runtime() {
   const g = globalThis;
-  if (typeof g.Deno === "object" && g.Deno?.version) return { runtime: "deno", version: g.Deno.version.deno };
+  if (typeof g.Deno === "object" && g.Deno?.version) {
+    return { runtime: "deno", version: g.Deno.version.deno };
+  }
   if (g.Bun !== undefined) return { runtime: "bun", version: g.Bun.version };
   return { runtime: `node${process.versions.node.split(".")[0]}`, version: process.versions.node };
 }
@@ -44,8 +46,15 @@ try {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ ...runtime(), scenario: scenario.id, contender: args.contender, ...result }));
+  console.log(
+    JSON.stringify({ ...runtime(), scenario: scenario.id, contender: args.contender, ...result }),
+  );
 } catch (error) {
-  console.log(JSON.stringify({ ...runtime(), error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+  console.log(
+    JSON.stringify({
+      ...runtime(),
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    }),
+  );
   process.exitCode = 1;
 }

@@ -14,7 +14,7 @@ const SIZE = 1024;
 
 /** @type {Record<string, (loadAtomfs: () => Promise<any>, dir: string) => Promise<(path: string, data: Uint8Array) => Promise<unknown>>>} */
 const CONTENDERS = {
-  floor: async (_load, dir) => (path, data) => floorWriteFile(dir, path, data),
+  floor: (_load, dir) => Promise.resolve((path, data) => floorWriteFile(dir, path, data)),
   atomfs: async (load) => {
     const { writeFile } = await load();
     return (path, data) => writeFile(path, data);
@@ -67,7 +67,11 @@ export const scenario = {
     const names = await readdir(dir);
     const content = await readFile(path);
     if (names.length !== 1 || content.length !== SIZE || content[0] !== (WRITES - 1) % 256) {
-      throw new Error(`after the run the directory holds ${JSON.stringify(names)} and the target ${content.length} bytes`);
+      throw new Error(
+        `after the run the directory holds ${
+          JSON.stringify(names)
+        } and the target ${content.length} bytes`,
+      );
     }
     latencies.sort();
     return {

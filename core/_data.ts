@@ -8,7 +8,9 @@ const encoder = new TextEncoder();
 export function bytesOf(data: unknown): Uint8Array | undefined {
   if (typeof data === "string") return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (typeof SharedArrayBuffer === "function" && data instanceof SharedArrayBuffer) {
     return new Uint8Array(data);
@@ -21,7 +23,9 @@ export function chunkBytes(chunk: unknown): Uint8Array {
   const bytes = typeof chunk === "string" || ArrayBuffer.isView(chunk) ? bytesOf(chunk) : undefined;
   if (bytes === undefined) {
     throw new TypeError(
-      `Invalid chunk: expected a string or a Uint8Array, got ${chunk === null ? "null" : typeof chunk}`,
+      `Invalid chunk: expected a string or a Uint8Array, got ${
+        chunk === null ? "null" : typeof chunk
+      }`,
     );
   }
   return bytes;
@@ -56,7 +60,9 @@ export function sourceOf(data: WriteData): ChunkSource {
   }
   throw new TypeError(
     "Invalid data: expected a string, an ArrayBufferView, an ArrayBuffer, a Blob, a ReadableStream " +
-      `or an (async) iterable of strings and Uint8Arrays, got ${data === null ? "null" : typeof data}`,
+      `or an (async) iterable of strings and Uint8Arrays, got ${
+        data === null ? "null" : typeof data
+      }`,
   );
 }
 

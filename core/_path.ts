@@ -17,7 +17,9 @@ export function toPath(input: unknown, platform: Platform, name = "path"): strin
     path = fileUrlToPath(input, platform);
   } else {
     throw new TypeError(
-      `Invalid ${name}: expected a string or a file: URL, got ${input === null ? "null" : typeof input}`,
+      `Invalid ${name}: expected a string or a file: URL, got ${
+        input === null ? "null" : typeof input
+      }`,
     );
   }
   if (path.length === 0) throw new TypeError(`Invalid ${name}: the path is empty`);

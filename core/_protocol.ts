@@ -89,7 +89,9 @@ function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
   const missing: string[] = [];
   for (let dir = pending.target.dir;; dir = dirname(dir, platform)) {
     try {
-      const stat = yield* call("lstat", [dir], "mkdir", pending.target.path, "transient", ["ENOENT"]);
+      const stat = yield* call("lstat", [dir], "mkdir", pending.target.path, "transient", [
+        "ENOENT",
+      ]);
       if (stat.kind !== "directory" && stat.kind !== "symlink") {
         throw new AtomFsError({ code: "ENOTDIR", op: "mkdir", path: pending.target.path });
       }
@@ -116,7 +118,11 @@ function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
  * The temp file is created 0o600 when a mode will be set on it later, so its
  * content is never more visible than the final file's.
  */
-export function* begin(ctx: StepContext, target: Target, options: ResolvedWriteOptions): Steps<Pending> {
+export function* begin(
+  ctx: StepContext,
+  target: Target,
+  options: ResolvedWriteOptions,
+): Steps<Pending> {
   checkAbort(options.signal);
   const pending: Pending = {
     target,
@@ -180,7 +186,8 @@ export function* writeAll(pending: Pending, data: Uint8Array): Steps<void> {
         code: "EIO",
         op: "write",
         path: pending.target.path,
-        message: `Cannot write the new content of '${pending.target.path}': the write made no progress (EIO)`,
+        message:
+          `Cannot write the new content of '${pending.target.path}': the write made no progress (EIO)`,
       });
     }
     offset += n;
@@ -195,12 +202,22 @@ function* seal(ctx: StepContext, pending: Pending): Steps<void> {
   // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
   if (adapter.capabilities.chown) {
     if (typeof options.owner === "object") {
-      yield* call("chown", [pending.temp, options.owner.uid, options.owner.gid], "chown", target.path);
+      yield* call(
+        "chown",
+        [pending.temp, options.owner.uid, options.owner.gid],
+        "chown",
+        target.path,
+      );
     } else if (options.owner === "preserve" && target.old) {
       const mine = adapter.processOwner();
       if (mine && (mine.uid !== target.old.uid || mine.gid !== target.old.gid)) {
         try {
-          yield* call("chown", [pending.temp, target.old.uid, target.old.gid], "chown", target.path);
+          yield* call(
+            "chown",
+            [pending.temp, target.old.uid, target.old.gid],
+            "chown",
+            target.path,
+          );
         } catch {
           // Best-effort: an unprivileged process cannot give files away, and
           // exFAT/FAT mounts refuse chown altogether (write-file-atomic #44).
@@ -278,14 +295,20 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
           op: "rename",
           path: target.path,
           cause: error.cause,
-          message: `Cannot replace '${target.path}': another process holds it open (${error.code}) ` +
+          message:
+            `Cannot replace '${target.path}': another process holds it open (${error.code}) ` +
             `and still did after ${options.retryTimeoutMs} ms of retries; close it (an editor, ` +
             `antivirus or indexer), or raise { retry: { timeoutMs } }`,
         });
       }
       if (!fallbackCodes.includes(codeOf(error)!)) throw error;
       if (!target.old) {
-        throw new AtomFsError({ code: codeOf(error)!, op: "rename", path: target.path, cause: error });
+        throw new AtomFsError({
+          code: codeOf(error)!,
+          op: "rename",
+          path: target.path,
+          cause: error,
+        });
       }
       yield* inPlace(pending, error);
       ticket.committed(options.durability);
@@ -349,7 +372,13 @@ function* inPlace(pending: Pending, renameError: unknown): Steps<void> {
       const n = yield* call("read", [source, buffer], "in-place", path, "never");
       if (n === 0) break;
       for (let offset = 0; offset < n;) {
-        offset += yield* call("write", [dest, buffer.subarray(offset, n)], "in-place", path, "never");
+        offset += yield* call(
+          "write",
+          [dest, buffer.subarray(offset, n)],
+          "in-place",
+          path,
+          "never",
+        );
       }
     }
     if (pending.options.durability !== "none") {

@@ -16,7 +16,14 @@ export function context(adapter: FsAdapter, options: { retryTimeoutMs: number })
 export function supersededReceipt(target: Target, ticket: Ticket): WriteReceipt | undefined {
   const later = ticket.superseded();
   if (later === undefined) return undefined;
-  return { path: target.path, bytes: 0, durability: later, strategy: "rename", attempts: 1, superseded: true };
+  return {
+    path: target.path,
+    bytes: 0,
+    durability: later,
+    strategy: "rename",
+    attempts: 1,
+    superseded: true,
+  };
 }
 
 /** Steps of a whole write, from in-memory bytes or from a stream (async driver only). */
@@ -46,7 +53,11 @@ export function* write(
 }
 
 /** Steps of an `AtomicFile` commit: discard the temp file if any step fails. */
-export function* commitOrDiscard(ctx: StepContext, pending: Pending, ticket: Ticket): Steps<WriteReceipt> {
+export function* commitOrDiscard(
+  ctx: StepContext,
+  pending: Pending,
+  ticket: Ticket,
+): Steps<WriteReceipt> {
   try {
     return yield* commit(ctx, pending, ticket);
   } catch (error) {

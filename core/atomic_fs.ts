@@ -177,7 +177,10 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       );
     }
     const { resolved, ctx, target, key } = prepare(path, options);
-    return queue.runSync(key, (ticket) => runSync(ctx, write(ctx, target, resolved, bytes, ticket)));
+    return queue.runSync(
+      key,
+      (ticket) => runSync(ctx, write(ctx, target, resolved, bytes, ticket)),
+    );
   }
 
   async function writeJson(
@@ -250,21 +253,24 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     const now = Date.now();
     for (const name of names.filter(isTempName).sort()) {
       const file = join(folder, name, platform);
-      await runAsync(ctx, (function* () {
-        try {
-          const stat = yield* call("lstat", [file], "stat", file, "transient", ["ENOENT"]);
-          if (stat.kind !== "file") return;
-          if (now - stat.mtimeMs < olderThanMs) {
-            kept.push(file);
-            return;
+      await runAsync(
+        ctx,
+        (function* () {
+          try {
+            const stat = yield* call("lstat", [file], "stat", file, "transient", ["ENOENT"]);
+            if (stat.kind !== "file") return;
+            if (now - stat.mtimeMs < olderThanMs) {
+              kept.push(file);
+              return;
+            }
+            yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
+            removed.push(file);
+          } catch (error) {
+            // Gone already: another sweeper, or the writer finished.
+            if (codeOf(error) !== "ENOENT") throw error;
           }
-          yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
-          removed.push(file);
-        } catch (error) {
-          // Gone already: another sweeper, or the writer finished.
-          if (codeOf(error) !== "ENOENT") throw error;
-        }
-      })());
+        })(),
+      );
     }
     return { dir: folder, removed, kept };
   }

@@ -183,7 +183,9 @@ function oneOf<T extends string>(
   if (value === undefined) return fallback;
   if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
     throw new TypeError(
-      `Invalid option ${name}: ${String(value)}; expected ${allowed.map((a) => `"${a}"`).join(" | ")}`,
+      `Invalid option ${name}: ${String(value)}; expected ${
+        allowed.map((a) => `"${a}"`).join(" | ")
+      }`,
     );
   }
   return value as T;
@@ -235,7 +237,9 @@ export function checkSignal(value: unknown): AbortSignal | undefined {
 function options(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null) {
-    throw new TypeError(`Invalid options: expected an object, got ${value === null ? "null" : typeof value}`);
+    throw new TypeError(
+      `Invalid options: expected an object, got ${value === null ? "null" : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }

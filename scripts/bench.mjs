@@ -44,7 +44,9 @@ const only = option("only");
 const out = option("out");
 const parent = realpathSync(option("dir") ?? tmpdir());
 const chosen = args.filter((a) => !a.startsWith("--"));
-if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`--reps must be a positive integer, got ${option("reps")}`);
+if (!Number.isInteger(reps) || reps < 1) {
+  throw new RangeError(`--reps must be a positive integer, got ${option("reps")}`);
+}
 
 function executable(file) {
   try {
@@ -93,13 +95,18 @@ function snapshot() {
       const rel = relative(root, src);
       if (rel === "") return true;
       if (skip.has(rel.split(sep)[0]) || rel.endsWith(".tgz")) return false;
-      if (rel.endsWith(".ts") && !rel.startsWith(`tests${sep}`)) hash.update(rel).update(readFileSync(src));
+      if (rel.endsWith(".ts") && !rel.startsWith(`tests${sep}`)) {
+        hash.update(rel).update(readFileSync(src));
+      }
       return true;
     },
   });
   // For tsc's @types/node; package.json (copied) makes Node load the .js as ES modules.
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  const tsc = spawnSync(join(bin, "tsc"), ["-p", join(dir, "tsconfig.build.json")], { cwd: dir, stdio: "inherit" });
+  const tsc = spawnSync(join(bin, "tsc"), ["-p", join(dir, "tsconfig.build.json")], {
+    cwd: dir,
+    stdio: "inherit",
+  });
   if (tsc.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     console.error("tsc failed: cannot build the library for Node");
@@ -121,7 +128,13 @@ for (const node of [systemNode(), join(bin, "node")]) {
   if (!version) continue;
   const label = version.replace(/^v(\d+).*/, "node$1");
   if (runtimes.some((r) => r.label === label)) continue;
-  runtimes.push({ label, version: `Node ${version.slice(1)}`, command: node, argv: [], atomfs: distModule });
+  runtimes.push({
+    label,
+    version: `Node ${version.slice(1)}`,
+    command: node,
+    argv: [],
+    atomfs: distModule,
+  });
 }
 const deno = join(bin, "deno");
 if (executable(deno)) {
@@ -135,11 +148,20 @@ if (executable(deno)) {
 }
 const bun = join(bin, "bun");
 if (executable(bun)) {
-  runtimes.push({ label: "bun", version: `Bun ${firstLine(bun, ["--version"])}`, command: bun, argv: [], atomfs: srcModule });
+  runtimes.push({
+    label: "bun",
+    version: `Bun ${firstLine(bun, ["--version"])}`,
+    command: bun,
+    argv: [],
+    atomfs: srcModule,
+  });
 }
-const selected = runtimes.filter((r) => chosen.length === 0 || chosen.some((c) => r.label.startsWith(c)));
+const selected = runtimes.filter((r) =>
+  chosen.length === 0 || chosen.some((c) => r.label.startsWith(c))
+);
 const missing = ["node20", "node24", "deno", "bun"].filter((label) =>
-  (chosen.length === 0 || chosen.some((c) => label.startsWith(c))) && !runtimes.some((r) => r.label === label)
+  (chosen.length === 0 || chosen.some((c) => label.startsWith(c))) &&
+  !runtimes.some((r) => r.label === label)
 );
 if (missing.length > 0) console.warn(`not found, skipped: ${missing.join(", ")}`);
 if (selected.length === 0) {
@@ -149,7 +171,11 @@ if (selected.length === 0) {
 
 /** What the temp directories live on: type, device, mount options. */
 function filesystem(dir) {
-  const found = spawnSync("findmnt", ["-n", "-o", "FSTYPE,SOURCE,TARGET,OPTIONS", "--target", dir], { encoding: "utf8" });
+  const found = spawnSync(
+    "findmnt",
+    ["-n", "-o", "FSTYPE,SOURCE,TARGET,OPTIONS", "--target", dir],
+    { encoding: "utf8" },
+  );
   if (found.status === 0) {
     const [type, source, target, options] = found.stdout.trim().split(/\s+/);
     return `${type} (${source} mounted at ${target}, ${options})`;
@@ -163,7 +189,9 @@ function filesystem(dir) {
 }
 
 const scenarios = [];
-for (const file of readdirSync(benchDir).filter((f) => /^[a-z0-9][a-z0-9_]*\.mjs$/.test(f)).sort()) {
+for (
+  const file of readdirSync(benchDir).filter((f) => /^[a-z0-9][a-z0-9_]*\.mjs$/.test(f)).sort()
+) {
   if (only && !file.startsWith(only)) continue;
   const { scenario } = await import(pathToFileURL(join(benchDir, file)).href);
   scenarios.push({ ...scenario, file: join(benchDir, file) });
@@ -199,7 +227,10 @@ function measure(runtime, scenario, contender) {
         result = JSON.parse(stdout.trim().split("\n").at(-1));
       } catch {
         // A crash rather than a reported failure: name the first error line it printed.
-        const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(Boolean);
+        // deno-lint-ignore no-control-regex
+        const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(
+          Boolean,
+        );
         result = { error: lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "no output" };
       }
       if (code !== 0 && !result.error) result = { error: "no error reported" };
@@ -226,7 +257,9 @@ for (const scenario of scenarios) {
   const { contenders, baseline, unit, op } = scenario;
   console.log(`\n===== scenario ${scenario.id}: ${scenario.title} =====`);
   // results[runtime][contender] = one entry per repetition, in round order.
-  const results = Object.fromEntries(selected.map((r) => [r.label, Object.fromEntries(contenders.map((c) => [c, []]))]));
+  const results = Object.fromEntries(
+    selected.map((r) => [r.label, Object.fromEntries(contenders.map((c) => [c, []]))]),
+  );
   for (let rep = 0; rep < reps; rep++) {
     for (const runtime of selected) {
       // Rotate who goes first, so no contender always runs right after another's fsync storm.
@@ -240,7 +273,9 @@ for (const scenario of scenarios) {
           `${scenario.id} ${rep + 1}/${reps} ${pad(runtime.label, 7)}${pad(contender, 12)}` +
             (r.error
               ? `FAILED ${r.error}`
-              : `${int(rate).padStart(7)} ${unit}   cpu ${int(r.cpuUs)} µs   p50 ${int(r.p50Us)} µs   p99 ${int(r.p99Us)} µs`),
+              : `${int(rate).padStart(7)} ${unit}   cpu ${int(r.cpuUs)} µs   p50 ${
+                int(r.p50Us)
+              } µs   p99 ${int(r.p99Us)} µs`),
         );
       }
     }
@@ -256,7 +291,10 @@ for (const scenario of scenarios) {
     const ratioRow = [runtime.label];
     contenders.forEach((contender, i) => {
       const runs = ok(contender);
-      const cell = [i === 0 ? `${runtime.label} (${runtime.version.split(" ")[1]})` : "", contender];
+      const cell = [
+        i === 0 ? `${runtime.label} (${runtime.version.split(" ")[1]})` : "",
+        contender,
+      ];
       if (runs.length === 0) {
         rows.push([...cell, "failed", "", "", "", "", ""]);
         if (contender !== baseline) ratioRow.push("failed");
@@ -273,12 +311,22 @@ for (const scenario of scenarios) {
       } else {
         // Paired: this contender and the baseline measured in the same round.
         const paired = byContender[contender]
-          .map((r, rep) => (r?.rate && byContender[baseline][rep]?.rate ? r.rate / byContender[baseline][rep].rate : undefined))
+          .map((
+            r,
+            rep,
+          ) => (r?.rate && byContender[baseline][rep]?.rate
+            ? r.rate / byContender[baseline][rep].rate
+            : undefined)
+          )
           .filter((x) => x !== undefined);
-        const range = paired.length ? ` (${ratio(Math.min(...paired))}–${ratio(Math.max(...paired))})` : "";
+        const range = paired.length
+          ? ` (${ratio(Math.min(...paired))}–${ratio(Math.max(...paired))})`
+          : "";
         vs = `**${ratio(m / baseMedian)}**${range}`;
         const extra = 1e6 / m - 1e6 / baseMedian;
-        ratioRow.push(`${ratio(m / baseMedian)} (${extra < 0 ? "−" : "+"}${int(Math.abs(extra))} µs/${op})`);
+        ratioRow.push(
+          `${ratio(m / baseMedian)} (${extra < 0 ? "−" : "+"}${int(Math.abs(extra))} µs/${op})`,
+        );
       }
       rows.push([
         ...cell,
@@ -294,7 +342,11 @@ for (const scenario of scenarios) {
   }
   const others = contenders.filter((c) => c !== baseline);
   const table = (head, body, align) =>
-    [`| ${head.join(" | ")} |`, `|${align.map((a) => (a === "r" ? "---:" : "---")).join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+    [
+      `| ${head.join(" | ")} |`,
+      `|${align.map((a) => (a === "r" ? "---:" : "---")).join("|")}|`,
+      ...body.map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
   sections.push(
     [
       `## Scenario ${scenario.id}: ${scenario.title}`,
@@ -316,7 +368,10 @@ for (const scenario of scenarios) {
       "",
       `Ratio of medians per runtime (${baseline} = 1.00; higher is faster), and the time per ${op} it adds:`,
       "",
-      table(["runtime", ...others.map((c) => `${c} ÷ ${baseline}`)], ratios, ["l", ...others.map(() => "r")]),
+      table(["runtime", ...others.map((c) => `${c} ÷ ${baseline}`)], ratios, [
+        "l",
+        ...others.map(() => "r"),
+      ]),
     ].join("\n"),
   );
 }
@@ -327,12 +382,18 @@ const dirty = git(["status", "--porcelain", "--", "*.ts", ":!tests", ":!bench"])
 const cpu = cpus();
 const header = [
   `- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")} (whole run: ${Math.round(seconds)} s)`,
-  `- Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${process.platform} ${release()}`,
+  `- Machine: ${cpu.length} × ${
+    cpu[0]?.model.trim() ?? "unknown CPU"
+  }, ${process.platform} ${release()}`,
   `- Filesystem of the temp dirs (${parent}): ${filesystem(parent)}`,
   `- Runtimes: ${selected.map((r) => r.version).join(", ")}`,
-  `- atomfs: commit ${git(["rev-parse", "--short", "HEAD"])}${dirty ? " plus uncommitted changes" : ""} ` +
+  `- atomfs: commit ${git(["rev-parse", "--short", "HEAD"])}${
+    dirty ? " plus uncommitted changes" : ""
+  } ` +
   `(library sources sha256 ${lib.hash}…); Node imports its npm build (dist/mod.js), Deno and Bun its mod.ts`,
-  `- ${reps} repetition${reps === 1 ? "" : "s"} per contender and runtime, each a fresh process, interleaved round by round`,
+  `- ${reps} repetition${
+    reps === 1 ? "" : "s"
+  } per contender and runtime, each a fresh process, interleaved round by round`,
   `- Command: \`npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}\``,
 ].join("\n");
 const report = `${header}\n\n${sections.join("\n\n")}\n`;

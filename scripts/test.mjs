@@ -70,9 +70,12 @@ function run(command, argv, env = {}) {
       });
     relay(child.stdout, process.stdout);
     relay(child.stderr, process.stderr);
-    child.on("close", (code, signal) =>
-      // Colour codes, should a runner print them anyway.
-      resolve({ code: code ?? 1, signal, output: output.replace(/\x1b\[[0-9;]*m/g, "") }));
+    child.on("close", (code, signal) => {
+      // Colour codes are stripped, should a runner print them anyway.
+      // deno-lint-ignore no-control-regex
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+      resolve({ code: code ?? 1, signal, output: plain });
+    });
   });
 }
 
@@ -107,8 +110,15 @@ for (const [label, node] of [["node20", node20], ["node24", node24]]) {
 runtimes.push({
   label: "deno",
   async run() {
-    const r = await run(join(bin, "deno"), ["test", "-A", "--v8-flags=--expose-gc", ...testFiles(join(root, "tests"), ".ts")]);
-    const summary = /(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/.exec(r.output);
+    const r = await run(join(bin, "deno"), [
+      "test",
+      "-A",
+      "--v8-flags=--expose-gc",
+      ...testFiles(join(root, "tests"), ".ts"),
+    ]);
+    const summary =
+      /(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/
+        .exec(r.output);
     return {
       ...r,
       passed: summary ? Number(summary[1]) : undefined,
@@ -130,7 +140,9 @@ runtimes.push({
   },
 });
 
-const selected = runtimes.filter((r) => chosen.length === 0 || chosen.some((c) => r.label.startsWith(c)));
+const selected = runtimes.filter((r) =>
+  chosen.length === 0 || chosen.some((c) => r.label.startsWith(c))
+);
 
 // One compile serves both Node versions: Node 20 cannot strip types.
 if (selected.some((r) => r.label.startsWith("node"))) {
@@ -159,7 +171,9 @@ for (const runtime of selected) {
   }
   if (r.code !== 0 && failed === 0) failed = 1;
   if (failed > 0) bad = true;
-  lines.push(`${runtime.label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  lines.push(
+    `${runtime.label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`,
+  );
 }
 console.log("");
 for (const line of lines) console.log(line);

@@ -28,7 +28,10 @@ export function isAtomFsError(
     assert.equal(error.code, expected.code);
     if (expected.op) assert.equal(error.op, expected.op);
     if (expected.path) assert.equal(error.path, expected.path);
-    assert.ok(error.cause !== undefined || error.code === "EISDIR" || error.code === "ELOOP", "cause is kept");
+    assert.ok(
+      error.cause !== undefined || error.code === "EISDIR" || error.code === "ELOOP",
+      "cause is kept",
+    );
     return true;
   };
 }
@@ -80,15 +83,23 @@ export function conformance(host: Host): void {
     const cases: [string, unknown, string][] = [
       ["string", "héllo", "héllo"],
       ["Uint8Array", new TextEncoder().encode("bytes"), "bytes"],
-      ["a view into a larger buffer", new Uint8Array(new TextEncoder().encode("xxviewxx").buffer, 2, 4), "view"],
+      [
+        "a view into a larger buffer",
+        new Uint8Array(new TextEncoder().encode("xxviewxx").buffer, 2, 4),
+        "view",
+      ],
       ["DataView", new DataView(new TextEncoder().encode("data").buffer), "data"],
       ["ArrayBuffer", new TextEncoder().encode("buffer").buffer, "buffer"],
       ["Blob", new Blob(["bl", "ob"]), "blob"],
       ["ReadableStream", new Blob(["stre", "am"]).stream(), "stream"],
-      ["async iterable", (async function* () {
-        yield "as";
-        yield new TextEncoder().encode("ync");
-      })(), "async"],
+      [
+        "async iterable",
+        (async function* () {
+          yield "as";
+          yield new TextEncoder().encode("ync");
+        })(),
+        "async",
+      ],
       ["iterable", ["it", new TextEncoder().encode("er")], "iter"],
     ];
     for (const [name, data, expected] of cases) {
@@ -112,15 +123,21 @@ export function conformance(host: Host): void {
     assert.deepEqual(s.adapter.sync.readFile(`${s.dir}/streamed`), big);
   });
 
-  t("writeJson() and readJson() round-trip a value, with indentation and a final newline", async (s) => {
-    const path = `${s.dir}/v.json`;
-    await s.fs.writeJson(path, { a: [1, 2] }, { space: 2 });
-    assert.equal(text(s, path), '{\n  "a": [\n    1,\n    2\n  ]\n}\n');
-    assert.deepEqual(await s.fs.readJson(path), { a: [1, 2] });
-    await assert.rejects(s.fs.writeJson(path, undefined), TypeError);
-    await s.fs.writeFile(path, "{not json");
-    await assert.rejects(s.fs.readJson(path), (e: unknown) => e instanceof SyntaxError && e.message.includes(path));
-  });
+  t(
+    "writeJson() and readJson() round-trip a value, with indentation and a final newline",
+    async (s) => {
+      const path = `${s.dir}/v.json`;
+      await s.fs.writeJson(path, { a: [1, 2] }, { space: 2 });
+      assert.equal(text(s, path), '{\n  "a": [\n    1,\n    2\n  ]\n}\n');
+      assert.deepEqual(await s.fs.readJson(path), { a: [1, 2] });
+      await assert.rejects(s.fs.writeJson(path, undefined), TypeError);
+      await s.fs.writeFile(path, "{not json");
+      await assert.rejects(
+        s.fs.readJson(path),
+        (e: unknown) => e instanceof SyntaxError && e.message.includes(path),
+      );
+    },
+  );
 
   t("readFile() and readTextFile() read what was written", async (s) => {
     await s.fs.writeFile(`${s.dir}/r`, "read me");
@@ -137,7 +154,10 @@ export function conformance(host: Host): void {
     setTimeout(() => s.fs.writeFileSync(path, "arrived"), 50);
     assert.equal(await s.fs.readTextFile(path, { notFoundGraceMs: 5_000 }), "arrived");
     const started = Date.now();
-    await assert.rejects(s.fs.readFile(`${s.dir}/never`, { notFoundGraceMs: 100 }), isAtomFsError({ code: "ENOENT" }));
+    await assert.rejects(
+      s.fs.readFile(`${s.dir}/never`, { notFoundGraceMs: 100 }),
+      isAtomFsError({ code: "ENOENT" }),
+    );
     assert.ok(Date.now() - started >= 95, "waited the grace period");
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
@@ -210,7 +230,10 @@ export function conformance(host: Host): void {
       s.fs.writeFile(path, "second", { overwrite: false }),
       isAtomFsError({ code: "EEXIST", op: "link", path }),
     );
-    assert.throws(() => s.fs.writeFileSync(path, "third", { overwrite: false }), isAtomFsError({ code: "EEXIST" }));
+    assert.throws(
+      () => s.fs.writeFileSync(path, "third", { overwrite: false }),
+      isAtomFsError({ code: "EEXIST" }),
+    );
     assert.equal(text(s, path), "first");
     assert.deepEqual(s.adapter.sync.readDir(s.dir), ["once.txt"]);
   });
@@ -219,7 +242,9 @@ export function conformance(host: Host): void {
     const path = `${s.dir}/a/b/c/file.txt`;
     await assert.rejects(
       s.fs.writeFile(path, "x"),
-      (e: unknown) => isAtomFsError({ code: "ENOENT", op: "open-temp", path })(e) && /mkdir: true/.test((e as Error).message),
+      (e: unknown) =>
+        isAtomFsError({ code: "ENOENT", op: "open-temp", path })(e) &&
+        /mkdir: true/.test((e as Error).message),
     );
     await s.fs.writeFile(path, "deep", { mkdir: true });
     assert.equal(text(s, path), "deep");
@@ -266,7 +291,10 @@ export function conformance(host: Host): void {
 
   t("a directory as the target fails with EISDIR before any temp file is made", async (s) => {
     s.adapter.sync.mkdir(`${s.dir}/d`, 0o755);
-    await assert.rejects(s.fs.writeFile(`${s.dir}/d`, "x"), isAtomFsError({ code: "EISDIR", op: "stat" }));
+    await assert.rejects(
+      s.fs.writeFile(`${s.dir}/d`, "x"),
+      isAtomFsError({ code: "EISDIR", op: "stat" }),
+    );
     assert.deepEqual(s.adapter.sync.readDir(s.dir), ["d"]);
   });
 
@@ -288,8 +316,14 @@ export function conformance(host: Host): void {
   });
 
   t('durability "file" and "none" are reported as such', async (s) => {
-    assert.equal((await s.fs.writeFile(`${s.dir}/f`, "x", { durability: "file" })).durability, "file");
-    assert.equal((await s.fs.writeFile(`${s.dir}/n`, "x", { durability: "none" })).durability, "none");
+    assert.equal(
+      (await s.fs.writeFile(`${s.dir}/f`, "x", { durability: "file" })).durability,
+      "file",
+    );
+    assert.equal(
+      (await s.fs.writeFile(`${s.dir}/n`, "x", { durability: "none" })).durability,
+      "none",
+    );
     assert.equal(text(s, `${s.dir}/n`), "x");
   });
 
@@ -301,7 +335,10 @@ export function conformance(host: Host): void {
       (e: unknown) => (e as Error).name === "AbortError",
     );
     const reason = new Error("stop");
-    await assert.rejects(s.fs.writeFile(`${s.dir}/x`, "x", { signal: AbortSignal.abort(reason) }), reason);
+    await assert.rejects(
+      s.fs.writeFile(`${s.dir}/x`, "x", { signal: AbortSignal.abort(reason) }),
+      reason,
+    );
     assert.deepEqual(s.adapter.sync.readDir(s.dir), []);
   });
 
@@ -339,18 +376,27 @@ export function conformance(host: Host): void {
     const stale = `${s.dir}/.atomfs-AAAAAAAAAAAAAAAAAAAAAA.tmp`;
     const young = `${s.dir}/.atomfs-BBBBBBBBBBBBBBBBBBBBBB.tmp`;
     const lookalike = `${s.dir}/.atomfs-short.tmp`;
-    for (const path of [stale, young, lookalike, `${s.dir}/data.txt`]) s.fs.writeFileSync(path, "x");
+    for (const path of [stale, young, lookalike, `${s.dir}/data.txt`]) {
+      s.fs.writeFileSync(path, "x");
+    }
     s.age(stale, 2 * 3_600_000);
     s.age(lookalike, 2 * 3_600_000);
     const report = await s.fs.sweep(s.dir);
     assert.deepEqual(report, { dir: s.dir, removed: [stale], kept: [young] });
-    assert.deepEqual(s.adapter.sync.readDir(s.dir).sort(), [".atomfs-BBBBBBBBBBBBBBBBBBBBBB.tmp", ".atomfs-short.tmp", "data.txt"]);
+    assert.deepEqual(s.adapter.sync.readDir(s.dir).sort(), [
+      ".atomfs-BBBBBBBBBBBBBBBBBBBBBB.tmp",
+      ".atomfs-short.tmp",
+      "data.txt",
+    ]);
     assert.deepEqual((await s.fs.sweep(s.dir, { olderThanMs: 0 })).removed, [young]);
   });
 
   t("500 un-awaited writes to one path leave the last one's data", async (s) => {
     const path = `${s.dir}/raced`;
-    const writes = Array.from({ length: 500 }, (_, i) => s.fs.writeFile(path, `version ${i}`, { durability: "none" }));
+    const writes = Array.from(
+      { length: 500 },
+      (_, i) => s.fs.writeFile(path, `version ${i}`, { durability: "none" }),
+    );
     const receipts = await Promise.all(writes);
     assert.equal(text(s, path), "version 499");
     assert.ok(receipts.every((r) => !r.superseded));
@@ -365,15 +411,18 @@ export function conformance(host: Host): void {
     assert.equal(text(s, `${s.dir}/file`), "second");
   });
 
-  t("writeFileSync() after un-awaited writeFile() wins, and the earlier write says it was superseded", async (s) => {
-    const path = `${s.dir}/mixed`;
-    const earlier = s.fs.writeFile(path, "async, earlier");
-    s.fs.writeFileSync(path, "sync, later");
-    const receipt = await earlier;
-    assert.equal(receipt.superseded, true);
-    assert.equal(text(s, path), "sync, later");
-    assert.deepEqual(temps(s), []);
-  });
+  t(
+    "writeFileSync() after un-awaited writeFile() wins, and the earlier write says it was superseded",
+    async (s) => {
+      const path = `${s.dir}/mixed`;
+      const earlier = s.fs.writeFile(path, "async, earlier");
+      s.fs.writeFileSync(path, "sync, later");
+      const receipt = await earlier;
+      assert.equal(receipt.superseded, true);
+      assert.equal(text(s, path), "sync, later");
+      assert.deepEqual(temps(s), []);
+    },
+  );
 
   t("a file: URL is accepted as the path", async (s) => {
     if (!s.dir.startsWith("/")) return;

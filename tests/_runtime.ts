@@ -1,6 +1,6 @@
 // Which runtime runs the tests, and how to start another process of it.
 
-import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process";
 import process from "node:process";
 
 /** The runtime running this code. */
@@ -26,7 +26,11 @@ export function fixture(name: string): URL {
 }
 
 /** Start a fixture in a new process of this runtime. */
-export function spawnFixture(name: string, args: string[] = [], options: SpawnOptions = {}): ChildProcess {
+export function spawnFixture(
+  name: string,
+  args: string[] = [],
+  options: SpawnOptions = {},
+): ChildProcess {
   const [command, argv] = commandFor(fixture(name), args);
   return spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"], ...options });
 }

@@ -17,7 +17,9 @@ test(
     const dir = mkdtempSync(join(tmpdir(), "atomfs-perm-"));
     try {
       const script = decodeURIComponent(fixture("denied_write").pathname);
-      const out = execFileSync(process.execPath, ["run", `--allow-read`, script, dir], { encoding: "utf8" });
+      const out = execFileSync(process.execPath, ["run", `--allow-read`, script, dir], {
+        encoding: "utf8",
+      });
       const result = JSON.parse(out.trim().split("\n").at(-1)!);
       assert.equal(result.ok, false);
       assert.equal(result.atomFs, true);

@@ -55,8 +55,19 @@ const rootOwned = (w: World) => {
 };
 
 const SCENARIOS: Scenario[] = [
-  { name: "writeFile() replacing a file", target: "/d/t", old: "old", next: "new", run: (fs, o) => fs.writeFile("/d/t", "new", o) },
-  { name: "writeFile() creating a file", target: "/d/t", next: "new", run: (fs, o) => fs.writeFile("/d/t", "new", o) },
+  {
+    name: "writeFile() replacing a file",
+    target: "/d/t",
+    old: "old",
+    next: "new",
+    run: (fs, o) => fs.writeFile("/d/t", "new", o),
+  },
+  {
+    name: "writeFile() creating a file",
+    target: "/d/t",
+    next: "new",
+    run: (fs, o) => fs.writeFile("/d/t", "new", o),
+  },
   {
     name: "writeFileSync() replacing a file",
     target: "/d/t",
@@ -100,7 +111,10 @@ const SCENARIOS: Scenario[] = [
     setup: (w) => w.mem.symlink("t", "/d/link"),
     run: (fs, o) => fs.writeFile("/d/link", "new", o),
     // Resolving the chain inspects the link first, then reads it.
-    errorPath: (call, nth) => (call === "readlink" || (call === "lstat" && nth === 1) ? "/d/link" : undefined),
+    errorPath: (
+      call,
+      nth,
+    ) => (call === "readlink" || (call === "lstat" && nth === 1) ? "/d/link" : undefined),
   },
   {
     name: "writeFile() from a stream",
@@ -108,10 +122,14 @@ const SCENARIOS: Scenario[] = [
     old: "old",
     next: "new",
     run: (fs, o) =>
-      fs.writeFile("/d/t", (async function* () {
-        yield "n";
-        yield "ew";
-      })(), o),
+      fs.writeFile(
+        "/d/t",
+        (async function* () {
+          yield "n";
+          yield "ew";
+        })(),
+        o,
+      ),
   },
   {
     name: "openAtomic() then commit()",
@@ -239,10 +257,13 @@ test("transient failures are retried only until retry.timeoutMs", async () => {
   const fs = createAtomicFs(mem);
   fs.writeFileSync("/t", "old");
   mem.inject({ call: "openExclusive", code: "EMFILE", times: 1e9 });
-  for (const write of [
-    () => fs.writeFile("/t", "new", { retry: { timeoutMs: 60 } }),
-    () => Promise.resolve().then(() => fs.writeFileSync("/t", "new", { retry: { timeoutMs: 60 } })),
-  ]) {
+  for (
+    const write of [
+      () => fs.writeFile("/t", "new", { retry: { timeoutMs: 60 } }),
+      () =>
+        Promise.resolve().then(() => fs.writeFileSync("/t", "new", { retry: { timeoutMs: 60 } })),
+    ]
+  ) {
     const started = Date.now();
     await assert.rejects(write(), (e: unknown) => e instanceof AtomFsError && e.code === "EMFILE");
     const elapsed = Date.now() - started;
@@ -269,7 +290,10 @@ test("fsync is never retried, even with a transient code", async () => {
     fs.writeFileSync("/t", "old");
     mem.inject({ call: "fsync", code });
     const before = mem.log.length;
-    await assert.rejects(fs.writeFile("/t", "new"), (e: unknown) => e instanceof AtomFsError && e.op === "sync");
+    await assert.rejects(
+      fs.writeFile("/t", "new"),
+      (e: unknown) => e instanceof AtomFsError && e.op === "sync",
+    );
     assert.equal(mem.log.slice(before).filter((c) => c === "fsync").length, 1, code);
     assert.equal(content(mem, "/t"), "old");
     assert.deepEqual(mem.sync.readDir("/"), ["t"]);
@@ -336,7 +360,7 @@ test('fallback: "in-place" rewrites the target where rename is refused, and says
   }
 });
 
-test('a failure during the in-place fallback says the target may be partial, and cleans up', async () => {
+test("a failure during the in-place fallback says the target may be partial, and cleans up", async () => {
   const mem = memoryAdapter();
   const fs = createAtomicFs(mem);
   fs.writeFileSync("/t", "old");
@@ -358,9 +382,15 @@ test("a failed write through openAtomic() removes the temp file at once", async 
   const fs = createAtomicFs(mem);
   const file = await fs.openAtomic("/t");
   mem.inject({ call: "write", code: "ENOSPC" });
-  await assert.rejects(file.write("x"), (e: unknown) => e instanceof AtomFsError && e.code === "ENOSPC");
+  await assert.rejects(
+    file.write("x"),
+    (e: unknown) => e instanceof AtomFsError && e.code === "ENOSPC",
+  );
   assert.deepEqual(mem.sync.readDir("/"), []);
   assert.deepEqual(mem.openHandles(), []);
-  await assert.rejects(file.commit(), (e: unknown) => e instanceof AtomFsError && e.code === "ENOSPC");
+  await assert.rejects(
+    file.commit(),
+    (e: unknown) => e instanceof AtomFsError && e.code === "ENOSPC",
+  );
   await file.abort();
 });

@@ -12,7 +12,9 @@ function modules(): URL[] {
   const found = [new URL(`mod${ext}`, root), new URL(`_default${ext}`, root)];
   for (const dir of ["core", "adapters"]) {
     for (const name of readdirSync(new URL(`${dir}/`, root))) {
-      if (name.endsWith(ext) && !name.endsWith(".d.ts")) found.push(new URL(`${dir}/${name}`, root));
+      if (name.endsWith(ext) && !name.endsWith(".d.ts")) {
+        found.push(new URL(`${dir}/${name}`, root));
+      }
     }
   }
   return found;
@@ -26,21 +28,25 @@ test("every module of the library imports without throwing on this runtime", asy
 
 test("the entry point exports the whole public API", async () => {
   const mod = await import(new URL(`mod${ext}`, root).href);
-  for (const name of [
-    "writeFile",
-    "writeFileSync",
-    "writeJson",
-    "openAtomic",
-    "readFile",
-    "readTextFile",
-    "readJson",
-    "sweep",
-    "createAtomicFs",
-    "AtomFsError",
-  ]) {
+  for (
+    const name of [
+      "writeFile",
+      "writeFileSync",
+      "writeJson",
+      "openAtomic",
+      "readFile",
+      "readTextFile",
+      "readJson",
+      "sweep",
+      "createAtomicFs",
+      "AtomFsError",
+    ]
+  ) {
     assert.equal(typeof mod[name], "function", name);
   }
-  for (const [file, name] of [["node", "nodeAdapter"], ["deno", "denoAdapter"], ["bun", "bunAdapter"]]) {
+  for (
+    const [file, name] of [["node", "nodeAdapter"], ["deno", "denoAdapter"], ["bun", "bunAdapter"]]
+  ) {
     const adapter = (await import(new URL(`adapters/${file}${ext}`, root).href))[name];
     assert.equal(adapter.name, file);
   }

@@ -246,6 +246,11 @@ test("deno doc --lint finds every export of every entry point documented", { ski
   assert.match(ours, new RegExp(`Checked ${ENTRY_POINTS.length} files`));
 });
 
+test("deno lint finds nothing and deno fmt would change nothing", { skip }, () => {
+  check(run(bin("deno"), ["lint"]), "deno lint");
+  check(run(bin("deno"), ["fmt", "--check"]), "deno fmt --check");
+});
+
 test("publint finds nothing to fix in the npm package", { skip }, () => {
   installed(); // packing built dist/, which publint reads
   const output = check(run(bin("publint"), ["--strict"]), "publint");

@@ -92,7 +92,9 @@ test("a temp file whose mode is set later is created 0o600, so its content is ne
 
 test("the owner is set before the mode, so chown cannot clear set-id bits", async () => {
   const { mem, fs, calls } = recorder({ owner: { uid: 0, gid: 0 } });
-  const made = await calls(() => fs.writeFile("/t", "x", { owner: { uid: 5, gid: 5 }, mode: 0o4755 }));
+  const made = await calls(() =>
+    fs.writeFile("/t", "x", { owner: { uid: 5, gid: 5 }, mode: 0o4755 })
+  );
   assert.ok(made.indexOf("chown") < made.indexOf("chmod"));
   assert.equal(mem.sync.lstat("/t").mode, 0o4755);
   assert.equal(mem.sync.lstat("/t").uid, 5);
