@@ -19,8 +19,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
-  accessSync,
-  constants,
   cpSync,
   mkdtempSync,
   readdirSync,
@@ -31,8 +29,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
-import { delimiter, dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { executable, systemNode } from "./_node.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, "node_modules", ".bin");
@@ -46,33 +45,6 @@ const parent = realpathSync(option("dir") ?? tmpdir());
 const chosen = args.filter((a) => !a.startsWith("--"));
 if (!Number.isInteger(reps) || reps < 1) {
   throw new RangeError(`--reps must be a positive integer, got ${option("reps")}`);
-}
-
-function executable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// npm puts node_modules/.bin (where `node` is Node 24) first on PATH; the
-// system's Node is the first `node` on PATH outside this project.
-function systemNode() {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    let real;
-    try {
-      real = realpathSync.native(dir);
-    } catch {
-      continue;
-    }
-    if (real.startsWith(realpathSync.native(root))) continue;
-    const candidate = join(dir, "node");
-    if (executable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 function firstLine(command, argv) {
@@ -123,7 +95,7 @@ const distModule = join(lib.dir, "dist", "mod.js");
 const srcModule = join(lib.dir, "mod.ts");
 const worker = join(benchDir, "_worker.mjs");
 const runtimes = [];
-for (const node of [systemNode(), join(bin, "node")]) {
+for (const node of [systemNode(root), join(bin, "node")]) {
   const version = node && executable(node) ? firstLine(node, ["--version"]) : undefined;
   if (!version) continue;
   const label = version.replace(/^v(\d+).*/, "node$1");

@@ -7,43 +7,16 @@
 //   npm test -- --only=faults     only test files whose name contains "faults"
 
 import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, readdirSync, realpathSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { executable, systemNode } from "./_node.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, "node_modules", ".bin");
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith("--only="))?.slice(7);
 const chosen = args.filter((a) => !a.startsWith("--"));
-
-function executable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// npm puts node_modules/.bin (where `node` is Node 24) first on PATH; the
-// system's Node is the first `node` on PATH outside this project.
-function systemNode() {
-  const real = (dir) => {
-    try {
-      return realpathSync.native(dir);
-    } catch {
-      return dir;
-    }
-  };
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    // npm also lists node_modules/.bin of every parent directory.
-    if (!dir || real(dir).startsWith(real(root)) || dir.includes("node_modules")) continue;
-    const candidate = join(dir, "node");
-    if (executable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 function nodeVersion(node) {
   return spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
@@ -85,7 +58,7 @@ function count(output, pattern) {
 }
 
 const runtimes = [];
-const node20 = systemNode();
+const node20 = systemNode(root);
 const node24 = join(bin, "node");
 for (const [label, node] of [["node20", node20], ["node24", node24]]) {
   if (!node || !executable(node)) {
