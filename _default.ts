@@ -5,6 +5,7 @@
 import type { FsAdapter } from "./core/adapter.ts";
 import { type AtomicFs, createAtomicFs } from "./core/atomic_fs.ts";
 import type { AtomicFile } from "./core/atomic_file.ts";
+import type { MountCapabilities } from "./core/probe.ts";
 import type {
   ReadOptions,
   SweepOptions,
@@ -233,4 +234,31 @@ export function readJson<T = unknown>(path: string | URL, options?: ReadOptions)
  */
 export function sweep(dir: string | URL, options?: SweepOptions): Promise<SweepReport> {
   return fs().sweep(dir, options);
+}
+
+/**
+ * Find what the filesystem under a directory can do, by trying it there in a
+ * hidden scratch file (removed afterwards, also on failure): exclusive create,
+ * rename over an existing file, hard links, directory fsync, and whether a
+ * directory watch sees a rename. The first call per device tries; later calls
+ * return the cached result after one `lstat`. `writeFile` asks it itself
+ * (only for `overwrite: false` and to explain a refused rename), never on the
+ * default path.
+ *
+ * @param dir The directory (a string or a `file:` URL); a symlink is followed.
+ * @returns What works there, and the error codes seen where something does not.
+ * @throws {TypeError} On a bad path, before any I/O.
+ * @throws {AtomFsError} If the directory cannot be probed (missing, not writable, …).
+ *
+ * @example Check a network mount before trusting it
+ * ```ts
+ * import { probe } from "@atomfs/atomfs";
+ *
+ * const caps = await probe("./data");
+ * console.log(caps.renameOver, caps.hardLinks, caps.syncDir, caps.watchSeesRename);
+ * if (!caps.hardLinks) console.log(`no hard links here: ${caps.errors.hardLinks}`);
+ * ```
+ */
+export function probe(dir: string | URL): Promise<MountCapabilities> {
+  return fs().probe(dir);
 }

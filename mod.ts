@@ -18,6 +18,7 @@
 
 export {
   openAtomic,
+  probe,
   readFile,
   readJson,
   readTextFile,
@@ -29,6 +30,7 @@ export {
 } from "./_default.ts";
 export { type AtomicFs, createAtomicFs } from "./core/atomic_fs.ts";
 export type { AtomicFile } from "./core/atomic_file.ts";
+export type { MountCapabilities, MountCapability } from "./core/probe.ts";
 export { AtomFsError, type AtomFsErrorInit, type AtomFsOp } from "./core/errors.ts";
 export type {
   EntryKind,

@@ -34,6 +34,11 @@ interface DenoFileInfo {
   mode: number | null;
   uid: number | null;
   gid: number | null;
+  dev: number;
+  ino: number | null;
+}
+interface DenoFsWatcher extends AsyncIterable<{ kind: string; paths: string[] }> {
+  close(): void;
 }
 interface DenoApi {
   build: { os: string };
@@ -63,6 +68,7 @@ interface DenoApi {
   cwd(): string;
   uid(): number | null;
   gid(): number | null;
+  watchFs(paths: string, options: { recursive: boolean }): DenoFsWatcher;
 }
 
 function deno(): DenoApi {
@@ -139,6 +145,8 @@ function toStat(info: DenoFileInfo): FileStat {
     gid: info.gid ?? 0,
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
+    dev: info.dev,
+    ino: info.ino ?? 0,
   };
 }
 
@@ -212,6 +220,37 @@ const denoAsyncCalls: FsAsyncCalls<DenoFile> = {
   }),
 };
 
+/** The last component of a path Deno reports (absolute, either separator on Windows). */
+function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+}
+
+/**
+ * Watch a directory with `Deno.watchFs`. Disposing the watch closes it and
+ * waits for its event loop to end, so no operation outlives it.
+ */
+function watchDir(dir: string, onName: (name: string) => void): Promise<AsyncDisposable> {
+  let watcher: DenoFsWatcher;
+  try {
+    watcher = deno().watchFs(dir, { recursive: false });
+  } catch (error) {
+    return Promise.reject(normalise(error));
+  }
+  const done = (async () => {
+    try {
+      for await (const event of watcher) for (const path of event.paths) onName(baseName(path));
+    } catch {
+      // The watch ended with an error (its directory was removed, say).
+    }
+  })();
+  return Promise.resolve({
+    [Symbol.asyncDispose]: () => {
+      watcher.close();
+      return done;
+    },
+  });
+}
+
 const POSIX = { syncDir: true, chown: true } as const;
 const WINDOWS = { syncDir: false, chown: false } as const;
 
@@ -245,4 +284,5 @@ export const denoAdapter: FsAdapter<unknown> = {
     const gid = deno().gid();
     return uid === null || gid === null ? undefined : { uid, gid };
   },
+  watchDir,
 };

@@ -56,6 +56,18 @@ export interface MemoryAdapterOptions {
    * @default {Date.now}
    */
   clock?: () => number;
+  /**
+   * What this filesystem cannot do, to test code against mounts that lack
+   * it: `"link"`: `link` fails with `EPERM` (FAT, FUSE filesystems without
+   * hard links); `"renameOver"`: `rename` onto an existing file fails with
+   * `EPERM` (an SFTP server without the posix-rename extension); `"watch"`:
+   * the adapter has no `watchDir`. By default it has a watcher that reports,
+   * on a later microtask, every name created, removed or renamed in a
+   * directory through this adapter.
+   *
+   * @default {[]}
+   */
+  lacks?: readonly ("link" | "renameOver" | "watch")[];
 }
 
 /** A planned failure: see {@linkcode MemoryAdapter.inject}. */
@@ -147,6 +159,9 @@ interface Located {
 
 const MAX_LINKS = 40;
 
+// Each memory filesystem is a device of its own, as `FileStat.dev` reports.
+let nextDevice = 1;
+
 function fail(code: string, syscall: string, path: string): never {
   throw Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
 }
@@ -189,6 +204,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   const umask = options.umask ?? 0o022;
   const owner = options.owner ?? { uid: 1000, gid: 1000 };
   const clock = options.clock ?? Date.now;
+  const lacks = new Set(options.lacks ?? []);
+  const dev = nextDevice++;
   const root: DirNode = {
     kind: "directory",
     entries: new Map(),
@@ -211,7 +228,15 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   /** Record a new inode and its directory entry. */
   const created = (parent: DirNode, name: string, node: Node) => {
     const { ino, kind, mode, uid, gid } = node;
-    record({ type: "inode", ino, kind, mode, uid, gid, target: node.kind === "symlink" ? node.target : "" });
+    record({
+      type: "inode",
+      ino,
+      kind,
+      mode,
+      uid,
+      gid,
+      target: node.kind === "symlink" ? node.target : "",
+    });
     record({ type: "entry", dir: parent.ino, name, ino });
   };
   const handles = new Map<number, Handle>();
@@ -219,6 +244,14 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   let faults: { call: FsCallName; countdown: number; code: string; times: number }[] = [];
   let maxWrite = Infinity;
   const log: FsCallName[] = [];
+  const watchers = new Map<DirNode, Set<(name: string) => void>>();
+
+  /** Tell the watchers of `dir` that `name` changed, later, as a kernel would. */
+  function changed(dir: DirNode, name: string): void {
+    const listeners = watchers.get(dir);
+    if (!listeners) return;
+    for (const listener of listeners) queueMicrotask(() => listener(name));
+  }
 
   function meta(mode: number): Meta {
     const { uid, gid } = owner;
@@ -302,6 +335,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       parent.entries.set(name, node);
       parent.mtimeMs = clock();
       created(parent, name, node);
+      changed(parent, name);
       return open(node, path, true);
     },
     openRead(path) {
@@ -382,9 +416,12 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         fail("EISDIR", "rename", to);
       }
       if (busy(source.node) || busy(dest.node)) fail("EPERM", "rename", to);
+      if (dest.node && lacks.has("renameOver")) fail("EPERM", "rename", to);
       source.parent.entries.delete(source.name);
       dest.parent.entries.set(dest.name, source.node);
       source.parent.mtimeMs = dest.parent.mtimeMs = clock();
+      changed(source.parent, source.name);
+      changed(dest.parent, dest.name);
       record({
         type: "rename",
         fromDir: source.parent.ino,
@@ -397,11 +434,12 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     link(existingPath, newPath) {
       enter("link");
       const source = existing(existingPath, false, "link");
-      if (source.kind === "directory") fail("EPERM", "link", existingPath);
+      if (source.kind === "directory" || lacks.has("link")) fail("EPERM", "link", existingPath);
       const dest = locate(newPath, false, "link");
       if (dest.node) fail("EEXIST", "link", newPath);
       dest.parent.entries.set(dest.name, source);
       dest.parent.mtimeMs = clock();
+      changed(dest.parent, dest.name);
       record({ type: "entry", dir: dest.parent.ino, name: dest.name, ino: source.ino });
     },
     unlink(path) {
@@ -413,6 +451,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       parent.entries.delete(name);
       parent.mtimeMs = clock();
       record({ type: "entry", dir: parent.ino, name, ino: undefined });
+      changed(parent, name);
     },
     lstat(path) {
       enter("lstat");
@@ -422,8 +461,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         : node.kind === "symlink"
         ? node.target.length
         : 0;
-      const { mode, uid, gid, mtimeMs } = node;
-      return { kind: node.kind, mode, uid, gid, size, mtimeMs } satisfies FileStat;
+      const { mode, uid, gid, mtimeMs, ino } = node;
+      return { kind: node.kind, mode, uid, gid, size, mtimeMs, dev, ino } satisfies FileStat;
     },
     readlink(path) {
       enter("readlink");
@@ -439,6 +478,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       parent.entries.set(name, dir);
       parent.mtimeMs = clock();
       created(parent, name, dir);
+      changed(parent, name);
     },
     readFile(path) {
       enter("readFile");
@@ -470,6 +510,21 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     ]),
   ) as unknown as FsAsyncCalls<number>;
 
+  function watchDir(path: string, onName: (name: string) => void): Promise<AsyncDisposable> {
+    return later(() => {
+      const dir = existing(path, true, "watch");
+      if (dir.kind !== "directory") fail("ENOTDIR", "watch", path);
+      const listeners = watchers.get(dir) ?? new Set();
+      watchers.set(dir, listeners);
+      // Each watch gets its own listener, so that disposing one leaves the others.
+      const listener = (name: string) => onName(name);
+      listeners.add(listener);
+      return {
+        [Symbol.asyncDispose]: () => later(() => void listeners.delete(listener)),
+      };
+    });
+  }
+
   const adapter: MemoryAdapter = {
     name: windows ? "memory-windows" : "memory",
     platform,
@@ -478,6 +533,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     ...calls,
     cwd: () => "/",
     processOwner: () => (windows ? undefined : { ...owner }),
+    ...(lacks.has("watch") ? {} : { watchDir }),
     inject(fault) {
       const nth = fault.nth ?? 1;
       const times = fault.times ?? 1;
@@ -508,6 +564,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const link: LinkNode = { kind: "symlink", target, ...meta(0o777) };
       parent.entries.set(name, link);
       created(parent, name, link);
+      changed(parent, name);
     },
   };
   recorders.set(adapter, {

@@ -27,6 +27,8 @@ function toStat(s: fs.Stats): FileStat {
     gid: s.gid,
     size: s.size,
     mtimeMs: s.mtimeMs,
+    dev: s.dev,
+    ino: s.ino,
   };
 }
 
@@ -156,6 +158,29 @@ export const nodeAsyncCalls: FsAsyncCalls<number> = {
   },
 };
 
+/**
+ * Watch a directory with `fs.watch` (inotify on Linux, FSEvents/kqueue on
+ * macOS, ReadDirectoryChangesW on Windows). The directory, not a file: a watch
+ * on a file goes silent after the first rename over it.
+ */
+function watchDir(dir: string, onName: (name: string) => void): Promise<AsyncDisposable> {
+  return new Promise((resolve, reject) => {
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
+        if (name !== null) onName(String(name));
+      });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    // An error ends the watch (the directory was removed, say); it must not
+    // become an uncaught 'error' event.
+    watcher.on("error", () => watcher.close());
+    resolve({ [Symbol.asyncDispose]: () => Promise.resolve(watcher.close()) });
+  });
+}
+
 const POSIX = { syncDir: true, chown: true } as const;
 const WINDOWS = { syncDir: false, chown: false } as const;
 
@@ -188,4 +213,5 @@ export const nodeAdapter: FsAdapter<number> = {
     typeof process.geteuid === "function" && typeof process.getegid === "function"
       ? { uid: process.geteuid(), gid: process.getegid() }
       : undefined,
+  watchDir,
 };

@@ -6,6 +6,7 @@ import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.t
 import { absolute, dirname, join, resolveLink } from "./_path.ts";
 import { call, codeOf, type StepContext, type Steps } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
+import { mountFacts } from "./probe.ts";
 import type { Ticket } from "./_queue.ts";
 
 /** Linux gives up after 40 links (path_resolution(7)); so do we. */
@@ -44,6 +45,13 @@ export interface Pending {
   readonly createdDirs: string[];
   /** Set once the temp file has become the target (or been removed): nothing left to clean. */
   done: boolean;
+  /**
+   * Set for `overwrite: false` on a filesystem without hard links, with
+   * `fallback: "in-place"`: `temp` is then the target itself, created
+   * exclusively, and this identifies the file this write made (cleanup
+   * removes that file only, not one another writer put there since).
+   */
+  inPlace?: { dev: number; ino: number };
 }
 
 /** Find the file `path` names, following its symlink chain unless `symlinks: "replace"`. */
@@ -134,6 +142,9 @@ export function* begin(
     done: false,
   };
   const createMode = options.mode !== undefined || target.old !== undefined ? 0o600 : 0o666;
+  if (!options.overwrite && !(yield* hardLinksWork(ctx, pending))) {
+    return yield* beginInPlace(pending, createMode);
+  }
   for (let tries = 0;; tries++) {
     pending.temp = join(target.dir, tempName(), ctx.adapter.platform);
     try {
@@ -159,6 +170,80 @@ export function* begin(
         : error;
     }
   }
+}
+
+/**
+ * Whether `overwrite: false` can commit with link(2) here: asks the probe
+ * (tried once per device, then one `lstat`). Without hard links it needs
+ * `fallback: "in-place"` and exclusive create, or it fails saying so.
+ */
+function* hardLinksWork(ctx: StepContext, pending: Pending): Steps<boolean> {
+  const { target, options } = pending;
+  let facts;
+  try {
+    facts = yield* mountFacts(ctx, target.dir, "stat", target.path);
+  } catch (error) {
+    if (codeOf(error) !== "ENOENT") throw error;
+    if (!options.mkdir) {
+      // As the default path says it: the temp file has no directory to go in.
+      const cause = error instanceof AtomFsError ? error.cause : error;
+      throw new AtomFsError({ code: "ENOENT", op: "open-temp", path: target.path, cause });
+    }
+    yield* makeDirs(ctx, pending);
+    facts = yield* mountFacts(ctx, target.dir, "stat", target.path);
+  }
+  if (facts.hardLinks) return true;
+  const code = facts.errors.hardLinks ?? "ENOTSUP";
+  const why = `this filesystem has no hard links (link(2) fails with ${code} in ` +
+    `'${facts.probedIn}'), which { overwrite: false } needs to put a complete file in place`;
+  if (options.fallback !== "in-place" || !facts.exclusiveCreate) {
+    throw new AtomFsError({
+      code,
+      op: "link",
+      path: target.path,
+      message: `Cannot create '${target.path}': ${why}; ` +
+        (facts.exclusiveCreate
+          ? 'pass { fallback: "in-place" } to create it exclusively in place (it never replaces ' +
+            "a file, but readers may see it partly written)"
+          : "and exclusive create does not work here either, so no write can avoid clobbering"),
+    });
+  }
+  return false;
+}
+
+/**
+ * `overwrite: false` without hard links: create the target itself with
+ * `O_CREAT|O_EXCL` (never clobbering) and write it in place. Not atomic for
+ * readers; the receipt says `strategy: "in-place"`.
+ */
+function* beginInPlace(pending: Pending, createMode: number): Steps<Pending> {
+  const path = pending.target.path;
+  try {
+    pending.handle = yield* call(
+      "openExclusive",
+      [path, createMode],
+      "in-place",
+      path,
+      "transient",
+      [
+        "EEXIST",
+      ],
+    );
+  } catch (error) {
+    if (codeOf(error) !== "EEXIST") throw error;
+    throw new AtomFsError({
+      code: "EEXIST",
+      op: "in-place",
+      path,
+      cause: error,
+      message: `Cannot create '${path}': it already exists (EEXIST); { overwrite: false } never ` +
+        "replaces it",
+    });
+  }
+  pending.temp = path;
+  const stat = yield* call("lstat", [path], "in-place", path);
+  pending.inPlace = { dev: stat.dev, ino: stat.ino };
+  return pending;
 }
 
 /**
@@ -267,7 +352,8 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
   });
   const later = ticket.superseded();
   if (later !== undefined) {
-    yield* removeTemp(pending);
+    if (pending.inPlace) pending.done = true;
+    else yield* removeTemp(pending);
     return receipt(later, options.overwrite ? "rename" : "link", true);
   }
   let strategy: WriteReceipt["strategy"];
@@ -301,7 +387,7 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
             `antivirus or indexer), or raise { retry: { timeoutMs } }`,
         });
       }
-      if (!fallbackCodes.includes(codeOf(error)!)) throw error;
+      if (!fallbackCodes.includes(codeOf(error)!)) throw yield* explainRename(ctx, pending, error);
       if (!target.old) {
         throw new AtomFsError({
           code: codeOf(error)!,
@@ -314,6 +400,10 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
       ticket.committed(options.durability);
       return receipt(options.durability, "in-place");
     }
+  } else if (pending.inPlace) {
+    pending.done = true;
+    ticket.committed(achieved);
+    strategy = "in-place";
   } else {
     yield* call("link", [pending.temp, target.path], "link", target.path);
     ticket.committed(achieved);
@@ -341,9 +431,55 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
   return receipt("full", strategy);
 }
 
-/** Remove the temp file; `ENOENT` means it is gone already. */
+/**
+ * A rename refused with EPERM (or ENOSYS, ENOTSUP) on POSIX: when the probe
+ * finds that this filesystem cannot rename over a file at all, say so and
+ * name the fallback, instead of a bare "operation not permitted".
+ */
+function* explainRename(ctx: StepContext, pending: Pending, error: unknown): Steps<unknown> {
+  const { target, options } = pending;
+  const code = codeOf(error);
+  if (
+    ctx.adapter.platform !== "posix" || options.fallback === "in-place" || code === undefined ||
+    !["EPERM", ...NO_RENAME].includes(code)
+  ) {
+    return error;
+  }
+  let facts;
+  try {
+    facts = yield* mountFacts(ctx, target.dir, "rename", target.path);
+  } catch {
+    return error;
+  }
+  if (facts.renameOver) return error;
+  return new AtomFsError({
+    code,
+    op: "rename",
+    path: target.path,
+    cause: error instanceof AtomFsError ? error.cause : error,
+    message: `Cannot replace '${target.path}': this filesystem cannot replace files by rename ` +
+      `(renaming over a file fails with ${facts.errors.renameOver ?? code} in ` +
+      `'${facts.probedIn}'); pass { fallback: "in-place" } to overwrite it in place ` +
+      "(durable, but not atomic for readers)",
+  });
+}
+
+/**
+ * Remove the temp file; `ENOENT` means it is gone already. An in-place file
+ * is removed only while it is still the one this write created: another
+ * writer may have replaced it since.
+ */
 function* removeTemp(pending: Pending): Steps<void> {
   try {
+    if (pending.inPlace) {
+      const now = yield* call("lstat", [pending.temp], "unlink", pending.temp, "transient", [
+        "ENOENT",
+      ]);
+      if (now.dev !== pending.inPlace.dev || now.ino !== pending.inPlace.ino) {
+        pending.done = true;
+        return;
+      }
+    }
     yield* call("unlink", [pending.temp], "unlink", pending.temp, "transient", ["ENOENT"]);
   } catch (error) {
     if (codeOf(error) !== "ENOENT") throw error;

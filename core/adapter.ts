@@ -23,6 +23,10 @@ export interface FileStat {
   readonly size: number;
   /** Last modification time, in milliseconds since the epoch. */
   readonly mtimeMs: number;
+  /** The device (filesystem) the entry is on: `probe()` results are cached per device. */
+  readonly dev: number;
+  /** The inode number, unique on its device (0 where the platform has none). */
+  readonly ino: number;
 }
 
 /**
@@ -162,4 +166,12 @@ export interface FsAdapter<H = unknown> extends FsAsyncCalls<H> {
   cwd(): string;
   /** The owner that files created by this process get, or `undefined` where there is none. */
   processOwner(): { uid: number; gid: number } | undefined;
+  /**
+   * Watch a directory: call `onName` with the name of each entry created,
+   * removed or renamed in it (by any process, as far as the filesystem tells),
+   * until the returned watch is disposed. Resolves once the watch is in place.
+   * Optional: an adapter without a watcher leaves it out, and `probe()` then
+   * reports `watchSeesRename: false`.
+   */
+  watchDir?(dir: string, onName: (name: string) => void): Promise<AsyncDisposable>;
 }

@@ -26,6 +26,7 @@ import { begin, resolveTarget } from "./_protocol.ts";
 import { PathQueue } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
+import { type MountCapabilities, probeDir } from "./probe.ts";
 import { context, supersededReceipt, write } from "./_write.ts";
 
 /** The atomfs API bound to one {@linkcode FsAdapter}; see {@linkcode createAtomicFs}. */
@@ -112,6 +113,15 @@ export interface AtomicFs {
    * @throws {AtomFsError} If the directory cannot be listed.
    */
   sweep(dir: string | URL, options?: SweepOptions): Promise<SweepReport>;
+  /**
+   * Find what a directory's filesystem can do, by trying it in a hidden
+   * scratch file (removed afterwards). Cached per device for the process.
+   *
+   * @param dir The directory (a string or a `file:` URL).
+   * @returns What works there, and the error codes seen where something does not.
+   * @throws {AtomFsError} If the directory cannot be probed (missing, read-only, …).
+   */
+  probe(dir: string | URL): Promise<MountCapabilities>;
 }
 
 /**
@@ -275,6 +285,11 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     return { dir: folder, removed, kept };
   }
 
+  async function probe(dir: string | URL): Promise<MountCapabilities> {
+    const folder = absolute(toPath(dir, platform, "dir"), cwd, platform);
+    return await probeDir(adapter, folder);
+  }
+
   return {
     adapter,
     writeFile,
@@ -285,6 +300,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     readTextFile,
     readJson,
     sweep,
+    probe,
   };
 }
 

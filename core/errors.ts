@@ -11,7 +11,8 @@
  * `"rename"`, `"link"` and `"sync-dir"` are steps of a write; `"stat"`,
  * `"readlink"` and `"mkdir"` happen before it; `"unlink"` cleans up;
  * `"open"`, `"read"` and `"read-dir"` serve reads and `sweep()`;
- * `"in-place"` is the `fallback: "in-place"` replacement.
+ * `"in-place"` is the `fallback: "in-place"` replacement; `"probe"` is
+ * `probe()` trying what a directory's filesystem can do.
  */
 export type AtomFsOp =
   | "stat"
@@ -30,7 +31,8 @@ export type AtomFsOp =
   | "in-place"
   | "open"
   | "read"
-  | "read-dir";
+  | "read-dir"
+  | "probe";
 
 /** What {@linkcode AtomFsError} is made from. */
 export interface AtomFsErrorInit {
@@ -112,6 +114,7 @@ const VERB: Record<AtomFsOp, string> = {
   "open": "Cannot open",
   "read": "Cannot read",
   "read-dir": "Cannot list",
+  "probe": "Cannot probe",
 };
 
 const REASON: Record<string, string> = {

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AtomFsError } from "../core/errors.ts";
 import { isTempName } from "../core/_temp_name.ts";
-import type { Host, Scratch } from "./_hosts.ts";
+import { expectedDifference, expectFailure, type Host, type Scratch } from "./_hosts.ts";
 
 const decoder = new TextDecoder();
 
@@ -42,8 +42,15 @@ function modeOf(s: Scratch, path: string): number {
 
 /** Register the suite for one host. */
 export function conformance(host: Host): void {
-  const t = (name: string, body: (s: Scratch) => Promise<void> | void, skip?: string) =>
-    test(`[${host.name}] ${name}`, skip ? { skip } : {}, () => host.withScratch(body));
+  const t = (name: string, body: (s: Scratch) => Promise<void> | void, skip?: string) => {
+    const differs = host.real ? expectedDifference(name) : undefined;
+    const run = () => host.withScratch(body);
+    test(
+      `[${host.name}] ${name}${differs ? " (expected to fail here)" : ""}`,
+      skip ? { skip } : {},
+      differs ? () => expectFailure(differs, run) : run,
+    );
+  };
   const realOnly = host.real ? undefined : "needs a real filesystem";
 
   t("writeFile() creates a new file and returns an honest receipt", async (s) => {

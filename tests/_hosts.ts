@@ -1,10 +1,18 @@
 // Which adapters this runtime can host, and scratch directories for tests.
 // Node runs node + memory; Deno runs deno + node + memory; Bun runs bun +
 // node + memory (DESIGN §5).
+//
+// Real-disk scratch directories are made under ATOMFS_TEST_DIR (default: the
+// OS temp directory), so that `npm run test:fs` can run the suites on other
+// filesystems. There, ATOMFS_TEST_FS names the filesystem, ATOMFS_TEST_DIFFERS
+// (a JSON object: test name → reason) lists the real-disk tests that are
+// expected to fail on it, and ATOMFS_TEST_LACKS (comma-separated) the probe()
+// capabilities it is expected to lack.
 
 import { mkdtempSync, realpathSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import type { FsAdapter } from "../core/adapter.ts";
 import { type AtomicFs, createAtomicFs } from "../core/atomic_fs.ts";
 import { bunAdapter } from "../adapters/bun.ts";
@@ -42,7 +50,7 @@ function diskHost(adapter: FsAdapter): Host {
     real: true,
     umask: processUmask,
     async withScratch(body) {
-      const dir = realpathSync(mkdtempSync(join(tmpdir(), `atomfs-${adapter.name}-`)));
+      const dir = realpathSync(mkdtempSync(join(scratchParent(), `atomfs-${adapter.name}-`)));
       try {
         return await body({
           dir,
@@ -59,6 +67,48 @@ function diskHost(adapter: FsAdapter): Host {
       }
     },
   };
+}
+
+/** Where real-disk scratch directories are made: ATOMFS_TEST_DIR, or the OS temp directory. */
+export function scratchParent(): string {
+  return process.env.ATOMFS_TEST_DIR || tmpdir();
+}
+
+/** The filesystem real-disk tests run on, for messages. */
+export function filesystemName(): string {
+  return process.env.ATOMFS_TEST_FS || "the temp directory's filesystem";
+}
+
+/**
+ * Why a real-disk test is expected to fail on this filesystem, or
+ * `undefined`: from ATOMFS_TEST_DIFFERS, which the filesystem matrix
+ * (scripts/test_fs.mjs) sets from its documented expectation list.
+ */
+export function expectedDifference(name: string): string | undefined {
+  const list = process.env.ATOMFS_TEST_DIFFERS;
+  if (!list) return undefined;
+  return (JSON.parse(list) as Record<string, string>)[name];
+}
+
+/**
+ * Run `body`, which is expected to fail on this filesystem for `reason`: the
+ * test passes when it fails (the failure is printed, so the difference stays
+ * visible), and fails when it unexpectedly passes.
+ */
+export async function expectFailure(
+  reason: string,
+  body: () => Promise<unknown> | unknown,
+): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    console.log(`# expected difference on ${filesystemName()} (${reason}): ${String(error)}`);
+    return;
+  }
+  throw new Error(
+    `expected to fail on ${filesystemName()} (${reason}), but it passed: ` +
+      "update the expectation list in scripts/test_fs.mjs",
+  );
 }
 
 /** A host over a fresh in-memory filesystem per test. */
