@@ -201,6 +201,7 @@ function* hardLinksWork(ctx: StepContext, pending: Pending): Steps<boolean> {
       code,
       op: "link",
       path: target.path,
+      cause: facts.causes.hardLinks,
       message: `Cannot create '${target.path}': ${why}; ` +
         (facts.exclusiveCreate
           ? 'pass { fallback: "in-place" } to create it exclusively in place (it never replaces ' +

@@ -66,8 +66,13 @@ export interface MountCapabilities {
   readonly errors: { readonly [K in MountCapability]?: string };
 }
 
-/** The capabilities that filesystem calls alone establish (both drivers can find them). */
-export type MountFacts = Omit<MountCapabilities, "watchSeesRename">;
+/**
+ * The capabilities that filesystem calls alone establish (both drivers can
+ * find them), with the runtime errors behind `errors`, for error causes.
+ */
+export type MountFacts = Omit<MountCapabilities, "watchSeesRename"> & {
+  readonly causes: { readonly [K in MountCapability]?: unknown };
+};
 
 /** How long a watch may take to report a rename before it counts as blind. */
 const WATCH_TIMEOUT_MS = 500;
@@ -161,6 +166,11 @@ function* tryEach(
   const { adapter } = ctx;
   const scratch = () => join(dir, tempName(), adapter.platform);
   const errors: { [K in MountCapability]?: string } = {};
+  const causes: { [K in MountCapability]?: unknown } = {};
+  const missing = (capability: MountCapability, error: unknown) => {
+    errors[capability] = codeOf(error) ?? "EIO";
+    causes[capability] = error instanceof AtomFsError ? error.cause : error;
+  };
   function* create(file: string): Steps<void> {
     const handle = yield* call("openExclusive", [file, 0o600], op, path);
     made.add(file);
@@ -176,7 +186,7 @@ function* tryEach(
     errors.exclusiveCreate = "EEXIST-missing";
   } catch (error) {
     if (codeOf(error) === "EEXIST") exclusiveCreate = true;
-    else errors.exclusiveCreate = codeOf(error) ?? "EIO";
+    else missing("exclusiveCreate", error);
   }
 
   const b = scratch();
@@ -187,7 +197,7 @@ function* tryEach(
     made.delete(b);
     renameOver = true;
   } catch (error) {
-    errors.renameOver = codeOf(error) ?? "EIO";
+    missing("renameOver", error);
   }
 
   const c = scratch();
@@ -197,7 +207,7 @@ function* tryEach(
     made.add(c);
     hardLinks = true;
   } catch (error) {
-    errors.hardLinks = codeOf(error) ?? "EIO";
+    missing("hardLinks", error);
   }
 
   let syncDir = false;
@@ -208,7 +218,7 @@ function* tryEach(
       yield* call("syncDir", [dir], op, path);
       syncDir = true;
     } catch (error) {
-      errors.syncDir = codeOf(error) ?? "EIO";
+      missing("syncDir", error);
     }
   }
   return Object.freeze({
@@ -219,6 +229,7 @@ function* tryEach(
     hardLinks,
     syncDir,
     errors: Object.freeze(errors),
+    causes,
   });
 }
 
@@ -324,7 +335,12 @@ export async function probeDir(adapter: FsAdapter, dir: string): Promise<MountCa
       );
       const miss = await watchMiss(ctx, found.dir, facts.renameOver);
       return Object.freeze({
-        ...facts,
+        probedIn: facts.probedIn,
+        dev: facts.dev,
+        exclusiveCreate: facts.exclusiveCreate,
+        renameOver: facts.renameOver,
+        hardLinks: facts.hardLinks,
+        syncDir: facts.syncDir,
         watchSeesRename: miss === undefined,
         errors: Object.freeze({ ...facts.errors, ...(miss && { watchSeesRename: miss }) }),
       });

@@ -5,7 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AtomFsError } from "../core/errors.ts";
 import { isTempName } from "../core/_temp_name.ts";
-import { expectedDifference, expectFailure, type Host, type Scratch } from "./_hosts.ts";
+import {
+  expectedDifference,
+  expectFailure,
+  type Host,
+  lowerLayerDir,
+  type Scratch,
+} from "./_hosts.ts";
 
 const decoder = new TextDecoder();
 
@@ -231,6 +237,8 @@ export function conformance(host: Host): void {
 
   t("overwrite: false creates a new file with link() and never clobbers", async (s) => {
     const path = `${s.dir}/once.txt`;
+    const caps = await s.fs.probe(s.dir);
+    if (!caps.hardLinks) return await withoutHardLinks(s, path, caps.errors.hardLinks!);
     const receipt = await s.fs.writeFile(path, "first", { overwrite: false });
     assert.equal(receipt.strategy, "link");
     await assert.rejects(
@@ -453,11 +461,59 @@ export function conformance(host: Host): void {
     assert.equal(JSON.stringify(options), before);
   });
 
+  const lower = lowerLayerDir();
+  t(
+    "writeFile() replaces a file that exists only in an overlay's lower layer",
+    async (s) => {
+      // One file per adapter, put in the lower layer by the matrix (scripts/test_fs.mjs).
+      const path = `${lower}/${host.name}.txt`;
+      assert.equal(text(s, path), "from the lower layer\n");
+      await assert.rejects(
+        s.fs.writeFile(path, "x", { overwrite: false }),
+        isAtomFsError({ code: "EEXIST" }),
+      );
+      const receipt = await s.fs.writeFile(path, "replaced through the merged directory\n");
+      assert.equal(receipt.strategy, "rename");
+      assert.equal(text(s, path), "replaced through the merged directory\n");
+      assert.deepEqual(temps(s, lower), []);
+    },
+    host.real && lower
+      ? undefined
+      : "needs an overlayfs mount whose lower layer holds files (npm run test:fs sets ATOMFS_TEST_LOWER_DIR)",
+  );
+
   t("a relative path is resolved against the working directory", async (s) => {
     const receipt = await s.fs.writeFile(relativeTo(s), "relative");
     assert.equal(receipt.path, `${s.dir}/rel.txt`);
     assert.equal(text(s, `${s.dir}/rel.txt`), "relative");
   }, realOnly);
+}
+
+/**
+ * `overwrite: false` where `probe()` finds no hard links: it fails before
+ * writing anything, naming the fallback; with `fallback: "in-place"` it
+ * creates the file exclusively, and still never clobbers.
+ */
+async function withoutHardLinks(s: Scratch, path: string, code: string): Promise<void> {
+  await assert.rejects(
+    s.fs.writeFile(path, "first", { overwrite: false }),
+    (e: unknown) =>
+      isAtomFsError({ code, op: "link", path })(e) && /fallback: "in-place"/.test(String(e)),
+  );
+  assert.deepEqual(s.adapter.sync.readDir(s.dir), []);
+  const options = { overwrite: false, fallback: "in-place" } as const;
+  const receipt = await s.fs.writeFile(path, "first", options);
+  assert.equal(receipt.strategy, "in-place");
+  await assert.rejects(
+    s.fs.writeFile(path, "second", options),
+    isAtomFsError({ code: "EEXIST", op: "in-place", path }),
+  );
+  assert.throws(
+    () => s.fs.writeFileSync(path, "third", options),
+    isAtomFsError({ code: "EEXIST" }),
+  );
+  assert.equal(text(s, path), "first");
+  assert.deepEqual(s.adapter.sync.readDir(s.dir), ["once.txt"]);
 }
 
 /** A path to `<dir>/rel.txt` relative to the adapter's working directory. */

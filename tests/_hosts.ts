@@ -111,6 +111,14 @@ export async function expectFailure(
   );
 }
 
+/**
+ * A directory of files that exist only in an overlayfs lower layer (one per
+ * adapter, `<adapter>.txt`), when the matrix mounted one: ATOMFS_TEST_LOWER_DIR.
+ */
+export function lowerLayerDir(): string | undefined {
+  return process.env.ATOMFS_TEST_LOWER_DIR || undefined;
+}
+
 /** A host over a fresh in-memory filesystem per test. */
 export function memoryHost(platform: "posix" | "windows" = "posix"): Host {
   return {

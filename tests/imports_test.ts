@@ -38,6 +38,7 @@ test("the entry point exports the whole public API", async () => {
       "readTextFile",
       "readJson",
       "sweep",
+      "probe",
       "createAtomicFs",
       "AtomFsError",
     ]
