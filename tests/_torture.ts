@@ -39,13 +39,8 @@ export function fixtureCommand(
     return [runtime.command, [join(root, ".build", "tests", "fixtures", `${name}.js`), ...args]];
   }
   const source = join(root, "tests", "fixtures", `${name}.ts`);
-  return [
-    runtime.command,
-    runtime.kind === "deno" ? ["run", "-A", source, ...args] : [
-      source,
-      ...args,
-    ],
-  ];
+  const argv = runtime.kind === "deno" ? ["run", "-A", source, ...args] : [source, ...args];
+  return [runtime.command, argv];
 }
 
 /**
@@ -138,7 +133,10 @@ export interface TortureOptions {
   readonly budgetMs?: number;
   /** Sweep once this many temp files have piled up (and at the end). @default 200 */
   readonly sweepEvery?: number;
-  /** Seeds the choice of aims, delays, sizes and durability. @default random */
+  /**
+   * Seeds the choice of aims, delays, sizes and durability, so that a run's
+   * choices can be replayed (not its timings). @default random
+   */
   readonly seed?: number;
   /** Called every `progressEvery` kills. */
   readonly onProgress?: (report: TortureReport) => void;
