@@ -103,7 +103,13 @@ runtimes.push({
 runtimes.push({
   label: "bun",
   async run() {
-    const r = await run(join(bin, "bun"), ["test", ...testFiles(join(root, "tests"), ".ts")]);
+    // bun test ignores the timeout in bunfig.toml (measured on 1.4.5): pass it here.
+    const r = await run(join(bin, "bun"), [
+      "test",
+      "--timeout",
+      "120000",
+      ...testFiles(join(root, "tests"), ".ts"),
+    ]);
     return {
       ...r,
       passed: count(r.output, /^\s*(\d+) pass$/gm),
