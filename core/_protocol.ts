@@ -181,7 +181,7 @@ function* hardLinksWork(ctx: StepContext, pending: Pending): Steps<boolean> {
   const { target, options } = pending;
   let facts;
   try {
-    facts = yield* mountFacts(ctx, target.dir, "stat", target.path);
+    facts = yield* mountFacts(ctx, target.dir, "stat", target.path, "open-temp");
   } catch (error) {
     if (codeOf(error) !== "ENOENT") throw error;
     if (!options.mkdir) {
@@ -190,7 +190,7 @@ function* hardLinksWork(ctx: StepContext, pending: Pending): Steps<boolean> {
       throw new AtomFsError({ code: "ENOENT", op: "open-temp", path: target.path, cause });
     }
     yield* makeDirs(ctx, pending);
-    facts = yield* mountFacts(ctx, target.dir, "stat", target.path);
+    facts = yield* mountFacts(ctx, target.dir, "stat", target.path, "open-temp");
   }
   if (facts.hardLinks) return true;
   const code = facts.errors.hardLinks ?? "ENOTSUP";

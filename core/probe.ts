@@ -121,18 +121,19 @@ function* deviceOf(
 /**
  * The capabilities of `dir`'s filesystem that filesystem calls establish,
  * tried on the first call per device and cached; later calls cost the one
- * `lstat` that finds the device. Errors name `op` and `path` (the write
- * that asked).
+ * `lstat` that finds the device. Errors name `path` (the write that asked),
+ * and `op` for finding the device, `tryOp` for creating the scratch files.
  */
 export function* mountFacts(
   ctx: StepContext,
   dir: string,
   op: AtomFsOp,
   path: string,
+  tryOp: AtomFsOp = op,
 ): Steps<MountFacts> {
   const found = yield* deviceOf(ctx, dir, op, path);
   const entry = device(ctx.adapter, found.dev);
-  return entry.facts ??= yield* tryFacts(ctx, found.dir, found.dev, op, path);
+  return entry.facts ??= yield* tryFacts(ctx, found.dir, found.dev, tryOp, path);
 }
 
 /** Try each capability in scratch files named as atomfs temp files (so `sweep()` knows them). */

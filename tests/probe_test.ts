@@ -210,6 +210,21 @@ test("overwrite: false probes once per device, then costs one lstat more than be
   ]);
 });
 
+test("overwrite: false where the probe cannot create its scratch file fails as a temp file would", async () => {
+  const mem = memory();
+  const fs = createAtomicFs(mem);
+  mem.inject({ call: "openExclusive", code: "EACCES" });
+  await assert.rejects(fs.writeFile("/data/new", "x", { overwrite: false }), (error: unknown) => {
+    assert.ok(error instanceof AtomFsError);
+    assert.equal(error.code, "EACCES");
+    assert.equal(error.op, "open-temp");
+    assert.equal(error.path, "/data/new");
+    return true;
+  });
+  assert.deepEqual(mem.sync.readDir("/data"), []);
+  assert.equal((await fs.writeFile("/data/new", "x", { overwrite: false })).strategy, "link");
+});
+
 test("overwrite: false without hard links fails before writing, naming the fallback", async () => {
   const mem = memory({ lacks: ["link"] });
   const fs = createAtomicFs(mem);
