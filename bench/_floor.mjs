@@ -1,39 +1,111 @@
 // The floor: the syscalls of a durable atomic replace and nothing else, through
-// node:fs/promises, as a careful user would write them by hand. No symlink
-// resolution, no metadata carried over, no retries, no queue: whatever atomfs
-// costs above this is the price of its guarantees and its bookkeeping.
+// node:fs, as a careful user would write them by hand. No symlink resolution,
+// no metadata carried over, no retries, no queue: whatever atomfs costs above
+// this is the price of its guarantees and its bookkeeping. Each function is one
+// sequence: open(temp, O_CREAT|O_EXCL|O_WRONLY), write, fsync, close, rename
+// over the target, open the directory read-only, fsync it, close it.
 
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import process from "node:process";
 
+// Linux moves at most 0x7ffff000 bytes per write(2), and Node's write() refuses
+// lengths beyond 2 GiB: large contents go in 1 GiB pieces, as atomfs does.
+const MAX_WRITE = 2 ** 30;
+
 let counter = 0;
 
+function tempPath(dir) {
+  return `${dir}/.floor-${process.pid}-${counter++}.tmp`;
+}
+
+/** Write all of `data` at the handle's position, looping on short writes. */
+async function writeAll(file, data) {
+  for (let offset = 0; offset < data.length;) {
+    const length = Math.min(MAX_WRITE, data.length - offset);
+    const { bytesWritten } = await file.write(data, offset, length);
+    offset += bytesWritten;
+  }
+}
+
+async function syncDir(dir) {
+  const directory = await open(dir, "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
 /**
- * Replace `path` (in directory `dir`) with `data`: open the temp file
- * exclusively ('wx': O_CREAT|O_EXCL|O_WRONLY), write, fsync, close, rename
- * over the target, open the directory read-only, fsync it, close it.
+ * Replace `path` (in directory `dir`) with `data`, through node:fs/promises:
+ * open the temp file exclusively ('wx': O_CREAT|O_EXCL|O_WRONLY), write, fsync,
+ * close, rename over the target, open the directory read-only, fsync it, close it.
  *
  * @param {string} dir The target's directory.
  * @param {string} path The target.
  * @param {Uint8Array} data The new content.
  */
 export async function floorWriteFile(dir, path, data) {
-  const temp = `${dir}/.floor-${process.pid}-${counter++}.tmp`;
+  const temp = tempPath(dir);
   const file = await open(temp, "wx");
   try {
-    const { bytesWritten } = await file.write(data);
-    if (bytesWritten !== data.length) {
-      throw new Error(`short write: ${bytesWritten} of ${data.length}`);
-    }
+    await writeAll(file, data);
     await file.sync();
   } finally {
     await file.close();
   }
   await rename(temp, path);
-  const directory = await open(dir, "r");
+  await syncDir(dir);
+}
+
+/**
+ * The same sequence as {@linkcode floorWriteFile}, with content that arrives in
+ * chunks (an async iterable of Uint8Arrays), each written as it comes: the
+ * memory a streamed replace cannot do without is one chunk.
+ *
+ * @param {string} dir The target's directory.
+ * @param {string} path The target.
+ * @param {AsyncIterable<Uint8Array>} chunks The new content.
+ */
+export async function floorWriteStream(dir, path, chunks) {
+  const temp = tempPath(dir);
+  const file = await open(temp, "wx");
   try {
-    await directory.sync();
+    for await (const chunk of chunks) await writeAll(file, chunk);
+    await file.sync();
   } finally {
-    await directory.close();
+    await file.close();
+  }
+  await rename(temp, path);
+  await syncDir(dir);
+}
+
+/**
+ * The synchronous twin of {@linkcode floorWriteFile}: the same syscalls through
+ * `fs.*Sync` (openSync 'wx', writeSync, fsyncSync, closeSync, renameSync, then
+ * openSync(dir, 'r'), fsyncSync, closeSync).
+ *
+ * @param {string} dir The target's directory.
+ * @param {string} path The target.
+ * @param {Uint8Array} data The new content.
+ */
+export function floorWriteFileSync(dir, path, data) {
+  const temp = tempPath(dir);
+  const fd = openSync(temp, "wx");
+  try {
+    for (let offset = 0; offset < data.length;) {
+      offset += writeSync(fd, data, offset, Math.min(MAX_WRITE, data.length - offset));
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  const directory = openSync(dir, "r");
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
   }
 }

@@ -3,8 +3,8 @@
 // unchanged on Node 20, Node 24, Deno and Bun (plain JS, node: built-ins only),
 // and prints its result as one JSON line on stdout for scripts/bench.mjs.
 //
-//   <runtime> bench/_worker.mjs --scenario=<file> --contender=<name> \
-//     --atomfs=<module> [--dir=<parent of the temp dir>]
+//   <runtime> bench/_worker.mjs --scenario=<file> --id=<scenario id> \
+//     --contender=<name> --atomfs=<module> [--dir=<parent of the temp dir>]
 
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ const args = Object.fromEntries(
     return [key, value.join("=")];
   }),
 );
-for (const key of ["scenario", "contender", "atomfs"]) {
+for (const key of ["scenario", "id", "contender", "atomfs"]) {
   if (!args[key]) throw new TypeError(`missing --${key}=`);
 }
 
@@ -32,7 +32,10 @@ function runtime() {
 }
 
 try {
-  const { scenario } = await import(pathToFileURL(resolve(args.scenario)).href);
+  const module = await import(pathToFileURL(resolve(args.scenario)).href);
+  // A file may export more than one scenario (D and its --big variant).
+  const scenario = Object.values(module).find((value) => value?.id === args.id);
+  if (!scenario) throw new TypeError(`${args.scenario} exports no scenario '${args.id}'`);
   if (!scenario.contenders.includes(args.contender)) {
     throw new TypeError(`scenario ${scenario.id} has no contender '${args.contender}'`);
   }

@@ -1,20 +1,25 @@
 // npm run bench: run every scenario in bench/ on Node 20 (the system's), Node
-// 24 (a devDependency), Deno and Bun, side by side in one run, and end with a
-// table per scenario. Each measurement is a fresh process (bench/_worker.mjs);
-// repetitions are interleaved across runtimes and contenders, so that a noisy
-// minute on this machine hits every contender alike.
+// 24 (a devDependency), Deno and Bun, atomfs beside its peers and the
+// hand-written floors, side by side in one run; print a table per scenario and
+// a summary of the issue's targets, each marked met or missed. Each measurement
+// is a fresh process (bench/_worker.mjs); repetitions are interleaved across
+// runtimes and contenders, so that a noisy minute on this machine hits every
+// contender alike.
 //
-//   npm run bench                                  everything, 7 repetitions
+//   npm run bench                                  A to E, 3 repetitions
 //   npm run bench -- node24 deno                   only these runtimes
-//   npm run bench -- --reps=3 --only=a             fewer repetitions, scenarios whose file starts with "a"
+//   npm run bench -- --reps=5 --only=ac            more repetitions; scenarios A and C only
+//   npm run bench -- --big                         also write a 3 GiB file once (D3G)
+//   npm run bench -- --rev=HEAD                    measure a commit instead of the working tree
 //   npm run bench -- --dir=/mnt/disk               temp dirs there instead of os.tmpdir()
 //   npm run bench -- --out=bench/RESULTS.md        also write the report there
 //
-// The library measured is a snapshot of the working tree taken at the start:
-// Deno and Bun import its mod.ts, Node its npm build (tsc -p
-// tsconfig.build.json, as `npm run build`, emitted into the snapshot rather
+// The library measured is a snapshot taken at the start, of the working tree or
+// (--rev) of a commit: Deno and Bun import its mod.ts, Node its npm build (tsc
+// -p tsconfig.build.json, as `npm run build`, emitted into the snapshot rather
 // than dist/). Edits, builds or a `rm -rf dist` made meanwhile by others then
-// cannot change the library halfway through a run.
+// cannot change the library halfway through a run. The benchmark itself
+// (bench/) and the peers (node_modules) are used from the working tree.
 
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -25,26 +30,39 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  statfsSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { cpus, release, tmpdir } from "node:os";
+import { cpus, loadavg, release, tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
+import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { executable, systemNode } from "./_node.mjs";
+import { fixed, int, table, verdict } from "../bench/_report.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, "node_modules", ".bin");
 const benchDir = join(root, "bench");
 const args = process.argv.slice(2);
 const option = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const reps = Number(option("reps") ?? 7);
-const only = option("only");
+const reps = Number(option("reps") ?? 3);
+const only = option("only")?.toLowerCase();
 const out = option("out");
+const rev = option("rev");
+const big = args.includes("--big");
 const parent = realpathSync(option("dir") ?? tmpdir());
 const chosen = args.filter((a) => !a.startsWith("--"));
+const known = ["reps", "only", "out", "rev", "dir"];
+const unknown = args.filter((a) =>
+  a.startsWith("--") && a !== "--big" && !known.some((k) => a.startsWith(`--${k}=`))
+);
+if (unknown.length > 0) throw new TypeError(`unknown option ${unknown.join(", ")}`);
 if (!Number.isInteger(reps) || reps < 1) {
   throw new RangeError(`--reps must be a positive integer, got ${option("reps")}`);
+}
+if (only !== undefined && !/^[a-z]+$/.test(only)) {
+  throw new RangeError(`--only takes scenario letters (e.g. --only=ac), got ${only}`);
 }
 
 function firstLine(command, argv) {
@@ -52,39 +70,93 @@ function firstLine(command, argv) {
   return r.status === 0 ? r.stdout.split("\n")[0].trim() : undefined;
 }
 
+const git = (argv) => spawnSync("git", argv, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
+
+/** A hash of the library's sources (every .ts outside tests/), to say what was measured. */
+function sourceHash(dir) {
+  const hash = createHash("sha256");
+  const walk = (sub) => {
+    for (
+      const entry of readdirSync(join(dir, sub), { withFileTypes: true }).sort((a, b) =>
+        a.name < b.name ? -1 : 1
+      )
+    ) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!["node_modules", "tests", "dist", "bench", "scripts", ".git"].includes(rel)) walk(rel);
+      } else if (entry.isFile() && rel.endsWith(".ts")) {
+        hash.update(rel).update(readFileSync(join(dir, rel)));
+      }
+    }
+  };
+  walk("");
+  return hash.digest("hex").slice(0, 12);
+}
+
 /**
- * Copy the working tree (not node_modules, .git or build output) and build it
- * for Node there. Returns the snapshot's directory and a hash of its library
- * sources, so that a report says exactly what was measured.
+ * Copy the working tree (not node_modules, .git or build output), or extract
+ * commit `rev`, and build it for Node there. Returns the snapshot's directory
+ * and a hash of its library sources.
  */
 function snapshot() {
   const dir = mkdtempSync(join(tmpdir(), "atomfs-bench-lib-"));
-  const skip = new Set(["node_modules", ".git", "dist", ".build", "bench", "scripts"]);
-  const hash = createHash("sha256");
-  cpSync(root, dir, {
-    recursive: true,
-    filter: (src) => {
-      const rel = relative(root, src);
-      if (rel === "") return true;
-      if (skip.has(rel.split(sep)[0]) || rel.endsWith(".tgz")) return false;
-      if (rel.endsWith(".ts") && !rel.startsWith(`tests${sep}`)) {
-        hash.update(rel).update(readFileSync(src));
-      }
-      return true;
-    },
-  });
+  const fail = (message) => {
+    rmSync(dir, { recursive: true, force: true });
+    console.error(message);
+    process.exit(1);
+  };
+  if (rev) {
+    const archive = spawnSync(
+      "sh",
+      ["-c", 'git archive --format=tar "$1" | tar -x -C "$2"', "sh", rev, dir],
+      { cwd: root, encoding: "utf8" },
+    );
+    if (archive.status !== 0) fail(`cannot extract --rev=${rev}: ${archive.stderr.trim()}`);
+  } else {
+    const skip = new Set(["node_modules", ".git", "dist", ".build", "bench", "scripts"]);
+    cpSync(root, dir, {
+      recursive: true,
+      filter: (src) => {
+        const rel = relative(root, src);
+        return rel === "" || (!skip.has(rel.split(sep)[0]) && !rel.endsWith(".tgz"));
+      },
+    });
+  }
   // For tsc's @types/node; package.json (copied) makes Node load the .js as ES modules.
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
   const tsc = spawnSync(join(bin, "tsc"), ["-p", join(dir, "tsconfig.build.json")], {
     cwd: dir,
     stdio: "inherit",
   });
-  if (tsc.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    console.error("tsc failed: cannot build the library for Node");
-    process.exit(1);
+  if (tsc.status !== 0) fail("tsc failed: cannot build the library for Node");
+  return { dir, hash: sourceHash(dir) };
+}
+
+// Scenarios first: a typo in --only should not cost a build.
+const found = [];
+for (
+  const file of readdirSync(benchDir).filter((f) => /^[a-z0-9][a-z0-9_]*\.mjs$/.test(f)).sort()
+) {
+  const module = await import(pathToFileURL(join(benchDir, file)).href);
+  for (const value of Object.values(module)) {
+    if (typeof value?.id === "string" && typeof value.report === "function") {
+      found.push({ ...value, file: join(benchDir, file) });
+    }
   }
-  return { dir, hash: hash.digest("hex").slice(0, 12) };
+}
+found.sort((a, b) => (a.id < b.id ? -1 : 1));
+const letter = (s) => s.id[0].toLowerCase();
+const wanted = new Set(only ? [...only] : found.map(letter));
+// E is read from the runs of A to C: asking for it brings them along.
+for (const s of found.filter((s) => wanted.has(letter(s)) && s.uses)) {
+  const added = s.uses.filter((id) => !wanted.has(id.toLowerCase()));
+  if (added.length) console.log(`scenario ${s.id} needs ${added.join(", ")}: running them too`);
+  for (const id of added) wanted.add(id.toLowerCase());
+}
+const scenarios = found.filter((s) => wanted.has(letter(s)));
+if (scenarios.length === 0) {
+  console.error(`no scenario in bench/${only ? ` with a letter in '${only}'` : ""}`);
+  process.exit(1);
 }
 
 const lib = snapshot();
@@ -141,6 +213,29 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
+/**
+ * Whether syscalls can be counted with strace here: -f follows every thread
+ * (the runtimes' I/O pools); --seccomp-bpf stops the process only at the
+ * traced syscalls, where the kernel supports it.
+ */
+function straceSupport() {
+  const version = firstLine("strace", ["-V"]);
+  if (!version) return { available: false, reason: "strace not found" };
+  let error = "";
+  for (const extra of [["--seccomp-bpf"], []]) {
+    const argv = ["-f", "-qq", ...extra];
+    const r = spawnSync("strace", [...argv, "-e", "trace=/^fsync$", "-o", "/dev/null", "true"], {
+      encoding: "utf8",
+    });
+    if (r.status === 0) {
+      return { available: true, version: version.replace(/^strace -- version /, "strace "), argv };
+    }
+    error = r.stderr.trim().split("\n")[0];
+  }
+  return { available: false, reason: `strace cannot trace here: ${error}` };
+}
+const strace = scenarios.some((s) => s.strace) ? straceSupport() : { available: false };
+
 /** What the temp directories live on: type, device, mount options. */
 function filesystem(dir) {
   const found = spawnSync(
@@ -160,34 +255,40 @@ function filesystem(dir) {
   return "unknown";
 }
 
-const scenarios = [];
-for (
-  const file of readdirSync(benchDir).filter((f) => /^[a-z0-9][a-z0-9_]*\.mjs$/.test(f)).sort()
-) {
-  if (only && !file.startsWith(only)) continue;
-  const { scenario } = await import(pathToFileURL(join(benchDir, file)).href);
-  scenarios.push({ ...scenario, file: join(benchDir, file) });
-}
-if (scenarios.length === 0) {
-  console.error(`no scenario in bench/${only ? ` whose file starts with '${only}'` : ""}`);
-  process.exit(1);
-}
-
-function measure(runtime, scenario, contender) {
-  const argv = [
+/**
+ * One measurement: a fresh worker process. With `traceFile`, the worker runs
+ * under strace, which writes the scenario's syscalls there.
+ */
+function measure(runtime, scenario, contender, traceFile) {
+  const workerArgv = [
     ...runtime.argv,
     worker,
     `--scenario=${scenario.file}`,
+    `--id=${scenario.id}`,
     `--contender=${contender}`,
     `--atomfs=${runtime.atomfs}`,
     `--dir=${parent}`,
   ];
+  const [command, argv] = traceFile
+    ? [
+      "strace",
+      [
+        ...strace.argv,
+        "-e",
+        `trace=${scenario.strace.filter}`,
+        "-o",
+        traceFile,
+        runtime.command,
+        ...workerArgv,
+      ],
+    ]
+    : [runtime.command, workerArgv];
   return new Promise((resolve) => {
-    const child = spawn(runtime.command, argv, {
+    const child = spawn(command, argv, {
       cwd: root,
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
-      timeout: 300_000,
+      timeout: scenario.timeoutMs ?? 300_000,
     });
     let stdout = "";
     let stderr = "";
@@ -212,169 +313,162 @@ function measure(runtime, scenario, contender) {
   });
 }
 
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const int = (n) => Math.round(n).toLocaleString("en");
-const ratio = (n) => n.toFixed(2);
 const pad = (text, width) => String(text).padEnd(width);
+const stallText = (stall) =>
+  `${fixed(stall?.maxMs ?? 0, 1)} ms${
+    stall?.busyMaxMs === undefined ? "" : ` (busy ${fixed(stall.busyMaxMs, 1)})`
+  }`;
+const defaultProgress = (r) =>
+  `${int(r.ops / r.seconds).padStart(7)} writes/s   cpu ${int(r.cpuUs)} µs   p50 ${
+    int(r.p50Us)
+  } µs   p99 ${int(r.p99Us)} µs   stall ${stallText(r.stall)}`;
 
 const started = new Date();
 const clock = performance.now();
+const loadBefore = loadavg()[0];
 let failed = false;
-const sections = [];
-for (const scenario of scenarios) {
-  const { contenders, baseline, unit, op } = scenario;
+const contexts = {};
+for (const scenario of scenarios.filter((s) => s.run)) {
+  const context = { scenario, runtimes: selected, results: {}, traced: {} };
+  contexts[scenario.id] = context;
+  // A scenario behind a flag (D3G: --big) still reports, as not run, so its target shows.
+  const skipped = scenario.flag && !(scenario.flag === "big" && big)
+    ? `pass --${scenario.flag} to run it`
+    : scenario.skip?.(parent);
+  if (skipped) {
+    console.log(`\n===== scenario ${scenario.id}: skipped: ${skipped} =====`);
+    context.skipped = skipped;
+    continue;
+  }
+  const { contenders } = scenario;
+  const rounds = scenario.reps ?? reps;
+  const width = Math.max(...contenders.map((c) => c.length)) + 2;
+  const begun = performance.now();
   console.log(`\n===== scenario ${scenario.id}: ${scenario.title} =====`);
-  // results[runtime][contender] = one entry per repetition, in round order.
-  const results = Object.fromEntries(
-    selected.map((r) => [r.label, Object.fromEntries(contenders.map((c) => [c, []]))]),
-  );
-  for (let rep = 0; rep < reps; rep++) {
+  for (const runtime of selected) {
+    context.results[runtime.label] = Object.fromEntries(contenders.map((c) => [c, []]));
+  }
+  for (let rep = 0; rep < rounds; rep++) {
     for (const runtime of selected) {
       // Rotate who goes first, so no contender always runs right after another's fsync storm.
       const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
       for (const contender of order) {
         const r = await measure(runtime, scenario, contender);
-        const rate = r.error ? undefined : r.ops / r.seconds;
-        results[runtime.label][contender][rep] = r.error ? { error: r.error } : { ...r, rate };
+        context.results[runtime.label][contender][rep] = r;
         if (r.error) failed = true;
         console.log(
-          `${scenario.id} ${rep + 1}/${reps} ${pad(runtime.label, 7)}${pad(contender, 12)}` +
-            (r.error
-              ? `FAILED ${r.error}`
-              : `${int(rate).padStart(7)} ${unit}   cpu ${int(r.cpuUs)} µs   p50 ${
-                int(r.p50Us)
-              } µs   p99 ${int(r.p99Us)} µs`),
+          `${scenario.id} ${rep + 1}/${rounds} ${pad(runtime.label, 7)}${pad(contender, width)}` +
+            (r.error ? `FAILED ${r.error}` : (scenario.progress ?? defaultProgress)(r)),
         );
       }
     }
   }
-
-  const rows = [];
-  const ratios = [];
-  for (const runtime of selected) {
-    const byContender = results[runtime.label];
-    const ok = (c) => byContender[c].filter((r) => r && !r.error);
-    const base = ok(baseline);
-    const baseMedian = base.length ? median(base.map((r) => r.rate)) : undefined;
-    const ratioRow = [runtime.label];
-    contenders.forEach((contender, i) => {
-      const runs = ok(contender);
-      const cell = [
-        i === 0 ? `${runtime.label} (${runtime.version.split(" ")[1]})` : "",
-        contender,
-      ];
-      if (runs.length === 0) {
-        rows.push([...cell, "failed", "", "", "", "", ""]);
-        if (contender !== baseline) ratioRow.push("failed");
-        return;
+  if (scenario.strace && strace.available) {
+    const traceDir = mkdtempSync(join(tmpdir(), "atomfs-bench-strace-"));
+    try {
+      for (const runtime of selected) {
+        context.traced[runtime.label] = {};
+        for (const contender of contenders) {
+          const file = join(traceDir, `${runtime.label}-${contender}.txt`);
+          const r = await measure(runtime, scenario, contender, file);
+          let counts;
+          try {
+            counts = r.error ? r : scenario.strace.parse(readFileSync(file, "utf8"));
+          } catch (error) {
+            counts = { error: error.message };
+          }
+          context.traced[runtime.label][contender] = counts;
+          console.log(
+            `${scenario.id} strace ${pad(runtime.label, 7)}${pad(contender, width)}` +
+              (counts.error ? `FAILED ${counts.error}` : JSON.stringify(counts)),
+          );
+        }
       }
-      const rates = runs.map((r) => r.rate);
-      const m = median(rates);
-      let vs = "";
-      if (contender === baseline) {
-        vs = "1.00";
-      } else if (baseMedian === undefined) {
-        vs = `no ${baseline}`;
-        ratioRow.push(vs);
-      } else {
-        // Paired: this contender and the baseline measured in the same round.
-        const paired = byContender[contender]
-          .map((
-            r,
-            rep,
-          ) => (r?.rate && byContender[baseline][rep]?.rate
-            ? r.rate / byContender[baseline][rep].rate
-            : undefined)
-          )
-          .filter((x) => x !== undefined);
-        const range = paired.length
-          ? ` (${ratio(Math.min(...paired))}–${ratio(Math.max(...paired))})`
-          : "";
-        vs = `**${ratio(m / baseMedian)}**${range}`;
-        const extra = 1e6 / m - 1e6 / baseMedian;
-        ratioRow.push(
-          `${ratio(m / baseMedian)} (${extra < 0 ? "−" : "+"}${int(Math.abs(extra))} µs/${op})`,
-        );
-      }
-      rows.push([
-        ...cell,
-        int(m) + (runs.length < reps ? ` (${runs.length} of ${reps} runs)` : ""),
-        `${int(Math.min(...rates))}–${int(Math.max(...rates))}`,
-        int(1e6 / m),
-        int(median(runs.map((r) => r.cpuUs))),
-        `${int(median(runs.map((r) => r.p50Us)))} / ${int(median(runs.map((r) => r.p99Us)))}`,
-        vs,
-      ]);
-    });
-    ratios.push(ratioRow);
+    } finally {
+      rmSync(traceDir, { recursive: true, force: true });
+    }
   }
-  const others = contenders.filter((c) => c !== baseline);
-  const table = (head, body, align) =>
-    [
-      `| ${head.join(" | ")} |`,
-      `|${align.map((a) => (a === "r" ? "---:" : "---")).join("|")}|`,
-      ...body.map((r) => `| ${r.join(" | ")} |`),
-    ].join("\n");
-  sections.push(
-    [
-      `## Scenario ${scenario.id}: ${scenario.title}`,
-      "",
-      table(
-        [
-          "runtime",
-          "contender",
-          `median ${unit}`,
-          `min–max ${unit}`,
-          `µs/${op}`,
-          `CPU µs/${op}`,
-          `p50 / p99 µs`,
-          `÷ ${baseline} (paired min–max)`,
-        ],
-        rows,
-        ["l", "l", "r", "r", "r", "r", "r", "r"],
-      ),
-      "",
-      `Ratio of medians per runtime (${baseline} = 1.00; higher is faster), and the time per ${op} it adds:`,
-      "",
-      table(["runtime", ...others.map((c) => `${c} ÷ ${baseline}`)], ratios, [
-        "l",
-        ...others.map(() => "r"),
-      ]),
-    ].join("\n"),
-  );
+  console.log(`scenario ${scenario.id}: ${Math.round((performance.now() - begun) / 1000)} s`);
 }
 
+const sections = [];
+const targets = [];
+for (const scenario of scenarios) {
+  const context = contexts[scenario.id] ?? { scenario, runtimes: selected };
+  const report = scenario.report({ ...context, all: contexts, strace });
+  sections.push(report.text);
+  targets.push(...report.targets);
+}
+const judged = targets.flatMap((t) => Object.values(t.cells)).filter((c) => c.met !== undefined);
+const summary = [
+  "## Summary: the issue's targets",
+  "",
+  `${judged.filter((c) => c.met).length} of ${judged.length} target cells met.`,
+  "",
+  table(
+    ["target", ...selected.map((r) => r.label)],
+    targets.map((t) => [
+      t.name,
+      ...selected.map((r) => {
+        const cell = t.cells[r.label];
+        return cell ? `${cell.text}${verdict(cell.met)}` : "";
+      }),
+    ]),
+    ["l", ...selected.map(() => "l")],
+  ),
+].join("\n");
+
 const seconds = (performance.now() - clock) / 1000;
-const git = (argv) => spawnSync("git", argv, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
-const dirty = git(["status", "--porcelain", "--", "*.ts", ":!tests", ":!bench"]) !== "";
+const dirty = !rev && git(["status", "--porcelain", "--", "*.ts", ":!tests", ":!bench"]) !== "";
 const cpu = cpus();
+const peers = ["write-file-atomic", "atomically", "steno"].map((name) => {
+  try {
+    const { version } = JSON.parse(
+      readFileSync(join(root, "node_modules", name, "package.json"), "utf8"),
+    );
+    return `${name} ${version}`;
+  } catch {
+    return `${name} (not installed)`;
+  }
+});
+const { bavail, bsize } = statfsSync(parent);
 const header = [
   `- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")} (whole run: ${Math.round(seconds)} s)`,
   `- Machine: ${cpu.length} × ${
     cpu[0]?.model.trim() ?? "unknown CPU"
-  }, ${process.platform} ${release()}`,
-  `- Filesystem of the temp dirs (${parent}): ${filesystem(parent)}`,
+  }, ${process.platform} ${release()}; load average ${fixed(loadBefore)} at the start, ${
+    fixed(loadavg()[0])
+  } at the end (1 min; other processes share the machine)`,
+  `- Filesystem of the temp dirs (${parent}): ${filesystem(parent)}; ${
+    fixed(bavail * bsize / 2 ** 30, 1)
+  } GiB free`,
   `- Runtimes: ${selected.map((r) => r.version).join(", ")}`,
-  `- atomfs: commit ${git(["rev-parse", "--short", "HEAD"])}${
-    dirty ? " plus uncommitted changes" : ""
+  `- Peers: ${peers.join(", ")} (Deno loads them from node_modules through package.json)`,
+  `- atomfs: ${
+    rev
+      ? `--rev=${rev}, commit ${git(["rev-parse", "--short", rev])}`
+      : `commit ${git(["rev-parse", "--short", "HEAD"])}${dirty ? " plus uncommitted changes" : ""}`
   } ` +
   `(library sources sha256 ${lib.hash}…); Node imports its npm build (dist/mod.js), Deno and Bun its mod.ts`,
-  `- ${reps} repetition${
-    reps === 1 ? "" : "s"
-  } per contender and runtime, each a fresh process, interleaved round by round`,
+  `- ${reps} repetition${reps === 1 ? "" : "s"} per contender and runtime${
+    contexts.D3G && !contexts.D3G.skipped ? " (D3G: 1)" : ""
+  }, each a fresh process, interleaved round by round`,
+  `- Syscall counts (C): ${
+    strace.available
+      ? `${strace.version} (${strace.argv.join(" ")}), one extra run per contender`
+      : strace.reason ?? "not asked for"
+  }`,
   `- Command: \`npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}\``,
 ].join("\n");
-const report = `${header}\n\n${sections.join("\n\n")}\n`;
+const report = `${header}\n\n${summary}\n\n${sections.join("\n\n")}\n`;
 console.log(`\n${report}`);
 if (out) {
   writeFileSync(
     out,
     `# Benchmark results\n\nOnly the ratios mean anything beyond this run; see README.md.\n\n${report}`,
   );
+  // The suite runs `deno fmt --check` over bench/: a report written there must already be formatted.
+  if (executable(deno)) spawnSync(deno, ["fmt", "-q", out], { cwd: root });
   console.log(`written to ${out}`);
 }
 process.exit(failed ? 1 : 0);
