@@ -2,14 +2,24 @@
 // the last call's data wins. Async writes wait for the one before them; a
 // synchronous write cannot wait, so it commits at once, and any async write
 // issued before it that has not committed yet is dropped as superseded (its
-// content would have been replaced by the synchronous one anyway).
+// content would have been replaced by the synchronous one anyway). With
+// `coalesce`, an async write whose turn comes while a later one is already
+// queued steps aside and shares that later write's outcome.
 
 import type { Durability } from "./options.ts";
 
+/** An async write waiting in a lane. */
+interface Entry<T> {
+  /** Settles with the write's outcome (set when the write is queued). */
+  result: Promise<T>;
+}
+
 /** The per-path state of the queue. */
 export interface Lane {
-  /** Settles when the last async write queued here has finished. */
+  /** Settles when the last async write queued here has taken its turn. */
   tail: Promise<unknown>;
+  /** Async writes issued and not yet started, in order. */
+  readonly waiting: Entry<unknown>[];
   /** Sequence number of the last write issued on this path. */
   issued: number;
   /** Sequence number of the newest write that committed, and what durability it reached. */
@@ -17,6 +27,8 @@ export interface Lane {
   committedDurability: Durability;
   /** Writes issued and not yet finished; the lane is dropped at zero. */
   active: number;
+  /** The names this lane is known by (see `PathQueue.alias`), forgotten with it. */
+  readonly aliases: string[];
 }
 
 /** A ticket for one write: its place in the lane. */
@@ -32,16 +44,35 @@ export interface Ticket {
 /** Per-path write ordering for one `AtomicFs`. */
 export class PathQueue {
   #lanes = new Map<string, Lane>();
+  #aliases = new Map<string, { key: string; path: string }>();
+
+  /**
+   * The lane a path as given was resolved to, while writes to it are queued
+   * or running: a burst of writes to one path resolves it once.
+   */
+  alias(name: string): { key: string; path: string } | undefined {
+    return this.#aliases.get(name);
+  }
+
+  /** Remember that `name` resolved to the lane `key` (for the file at `path`) while it is busy. */
+  remember(name: string, key: string, path: string): void {
+    const lane = this.#lanes.get(key);
+    if (!lane) return;
+    this.#aliases.set(name, { key, path });
+    lane.aliases.push(name);
+  }
 
   #ticket(key: string): Ticket {
     let lane = this.#lanes.get(key);
     if (!lane) {
       lane = {
         tail: Promise.resolve(),
+        waiting: [],
         issued: 0,
         committed: 0,
         committedDurability: "none",
         active: 0,
+        aliases: [],
       };
       this.#lanes.set(key, lane);
     }
@@ -62,18 +93,38 @@ export class PathQueue {
   }
 
   #release(key: string, ticket: Ticket): void {
-    if (--ticket.lane.active === 0 && this.#lanes.get(key) === ticket.lane) this.#lanes.delete(key);
+    const { lane } = ticket;
+    if (--lane.active === 0 && this.#lanes.get(key) === lane) {
+      this.#lanes.delete(key);
+      for (const name of lane.aliases) this.#aliases.delete(name);
+    }
   }
 
-  /** Run an async write after every async write issued before it on `key`. */
-  run<T>(key: string, task: (ticket: Ticket) => Promise<T>): Promise<T> {
+  /**
+   * Run an async write after every async write issued before it on `key`.
+   * With `coalesced`, a write whose turn comes while a later write waits
+   * behind it does not run: it settles as that later write settles, its
+   * outcome mapped through `coalesced`.
+   */
+  run<T>(
+    key: string,
+    task: (ticket: Ticket) => Promise<T>,
+    coalesced?: (later: T) => T,
+  ): Promise<T> {
     const ticket = this.#ticket(key);
-    const result = ticket.lane.tail.then(() => task(ticket));
-    ticket.lane.tail = result.then(
-      () => this.#release(key, ticket),
-      () => this.#release(key, ticket),
-    );
-    return result;
+    const { lane } = ticket;
+    const entry = {} as Entry<T>;
+    lane.waiting.push(entry as Entry<unknown>);
+    const turn = lane.tail.then(() => {
+      lane.waiting.shift();
+      return coalesced && lane.waiting.length > 0 ? (lane.waiting[0] as Entry<T>) : undefined;
+    });
+    entry.result = turn.then((later) => later ? later.result.then(coalesced) : task(ticket));
+    // A coalesced write gives up its turn at once; the others hold the lane
+    // until they finish.
+    const done = () => this.#release(key, ticket);
+    lane.tail = turn.then((later) => later ? undefined : entry.result).then(done, done);
+    return entry.result;
   }
 
   /** Run a synchronous write now. */

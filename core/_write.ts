@@ -2,7 +2,15 @@
 
 import type { FsAdapter } from "./adapter.ts";
 import type { ResolvedWriteOptions, WriteReceipt } from "./options.ts";
-import { begin, commit, discard, type Pending, type Target, writeAll } from "./_protocol.ts";
+import {
+  begin,
+  commit,
+  discard,
+  type Pending,
+  resolveTarget,
+  type Target,
+  writeAll,
+} from "./_protocol.ts";
 import type { ChunkSource } from "./_data.ts";
 import type { Ticket } from "./_queue.ts";
 import { type StepContext, type Steps, wait } from "./_steps.ts";
@@ -13,11 +21,11 @@ export function context(adapter: FsAdapter, options: { retryTimeoutMs: number })
 }
 
 /** The receipt of a write dropped before any I/O because a later one committed first. */
-export function supersededReceipt(target: Target, ticket: Ticket): WriteReceipt | undefined {
+export function supersededReceipt(path: string, ticket: Ticket): WriteReceipt | undefined {
   const later = ticket.superseded();
   if (later === undefined) return undefined;
   return {
-    path: target.path,
+    path,
     bytes: 0,
     durability: later,
     strategy: "rename",
@@ -26,17 +34,28 @@ export function supersededReceipt(target: Target, ticket: Ticket): WriteReceipt 
   };
 }
 
-/** Steps of a whole write, from in-memory bytes or from a stream (async driver only). */
+/** The receipt of a write coalesced into a later one: that write's outcome, marked superseded. */
+export function coalescedReceipt(later: WriteReceipt): WriteReceipt {
+  return { ...later, bytes: 0, superseded: true };
+}
+
+/**
+ * Steps of a whole write, from in-memory bytes or from a stream (async driver
+ * only). `target` is the resolved target, or the path to resolve now.
+ */
 export function* write(
   ctx: StepContext,
-  target: Target,
+  target: Target | string,
   options: ResolvedWriteOptions,
   content: Uint8Array | ChunkSource,
   ticket: Ticket,
 ): Steps<WriteReceipt> {
   let pending: Pending | undefined;
   try {
-    pending = yield* begin(ctx, target, options);
+    const resolved = typeof target === "string"
+      ? yield* resolveTarget(ctx, target, options)
+      : target;
+    pending = yield* begin(ctx, resolved, options);
     if (content instanceof Uint8Array) {
       yield* writeAll(pending, content);
     } else {

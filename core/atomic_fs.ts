@@ -22,12 +22,12 @@ import {
 import { AtomFsError } from "./errors.ts";
 import { bytesOf, sourceOf } from "./_data.ts";
 import { absolute, join, queueKey, toPath } from "./_path.ts";
-import { begin, resolveTarget } from "./_protocol.ts";
+import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { PathQueue } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
-import { context, supersededReceipt, write } from "./_write.ts";
+import { coalescedReceipt, context, supersededReceipt, write } from "./_write.ts";
 
 /** The atomfs API bound to one {@linkcode FsAdapter}; see {@linkcode createAtomicFs}. */
 export interface AtomicFs {
@@ -163,14 +163,37 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     data: WriteData,
     options?: WriteOptions,
   ): Promise<WriteReceipt> {
-    const resolvedData = bytesOf(data);
-    const content = resolvedData ?? sourceOf(data);
-    const { resolved, ctx, target, key } = prepare(path, options);
-    return await queue.run(key, (ticket) => {
-      const skipped = supersededReceipt(target, ticket);
-      if (skipped) return Promise.resolve(skipped);
-      return runAsync(ctx, write(ctx, target, resolved, content, ticket));
-    });
+    const content = bytesOf(data) ?? sourceOf(data);
+    const resolved = resolveWriteOptions(options);
+    const given = toPath(path, platform);
+    if (resolved.signal?.aborted) throw resolved.signal.reason;
+    const ctx = context(adapter, resolved);
+    // While earlier writes through the same path are queued, this one joins
+    // their lane without resolving the path again; it resolves it when its
+    // turn comes (a burst of writes to one file costs one lstat, not one each).
+    const name = `${resolved.symlinks}:${queueKey(absolute(given, cwd, platform), platform)}`;
+    const known = queue.alias(name);
+    let target: Target | string = given;
+    let key: string;
+    let realPath: string;
+    if (known) {
+      ({ key, path: realPath } = known);
+    } else {
+      target = runSync(ctx, resolveTarget(ctx, given, resolved));
+      realPath = target.path;
+      key = queueKey(realPath, platform);
+    }
+    const result = queue.run(
+      key,
+      (ticket) => {
+        const skipped = supersededReceipt(realPath, ticket);
+        if (skipped) return Promise.resolve(skipped);
+        return runAsync(ctx, write(ctx, target, resolved, content, ticket));
+      },
+      resolved.coalesce ? coalescedReceipt : undefined,
+    );
+    if (!known) queue.remember(name, key, realPath);
+    return await result;
   }
 
   function writeFileSync(

@@ -78,6 +78,17 @@ export interface WriteOptions {
    * @default {"none"}
    */
   fallback?: "none" | "in-place";
+  /**
+   * Latest wins: a write still waiting for earlier writes to the same path
+   * when a later write is issued is never put in place itself. Its promise
+   * resolves once the later content is committed (durable as that write's
+   * receipt says, which this write's receipt repeats, with `superseded: true`),
+   * or rejects with that write's error. A burst of N un-awaited writes to one
+   * file then costs about two renames instead of N.
+   *
+   * @default {false}
+   */
+  coalesce?: boolean;
   /** Abort before the commit: the temp file is removed and the target untouched. */
   signal?: AbortSignal;
   /** How long transient failures are retried. */
@@ -119,10 +130,10 @@ export interface WriteReceipt {
   /** 1 + the number of retries of transient failures. */
   readonly attempts: number;
   /**
-   * `true` when a later write to the same path (a `writeFileSync` issued while
-   * this write was queued) committed first: this write's content was never
-   * put in place, because the later content would have replaced it anyway.
-   * The later write's durability covers this one.
+   * `true` when this write's content was never put in place because a later
+   * write to the same path replaced it first: with `coalesce: true`, or when
+   * a `writeFileSync` committed while this write was queued. `durability` is
+   * then what the later write achieved, and `bytes` is 0.
    */
   readonly superseded: boolean;
 }
@@ -168,6 +179,7 @@ export interface ResolvedWriteOptions {
   readonly mkdir: boolean;
   readonly symlinks: "follow" | "replace";
   readonly fallback: "none" | "in-place";
+  readonly coalesce: boolean;
   readonly signal: AbortSignal | undefined;
   readonly retryTimeoutMs: number;
 }
@@ -287,6 +299,7 @@ export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
     mkdir: boolean("mkdir", o.mkdir, false),
     symlinks: oneOf("symlinks", o.symlinks, ["follow", "replace"], "follow"),
     fallback: oneOf("fallback", o.fallback, ["none", "in-place"], "none"),
+    coalesce: boolean("coalesce", o.coalesce, false),
     signal: checkSignal(o.signal),
     retryTimeoutMs,
   };

@@ -1,0 +1,145 @@
+// coalesce: true — latest wins: a burst of writes to one file commits the
+// first and the last, and every promise resolves only once its own content or
+// newer content is durably in place.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createAtomicFs } from "../core/atomic_fs.ts";
+import type { FsAdapter } from "../core/adapter.ts";
+import { exploreCrashes, memoryAdapter } from "../adapters/memory.ts";
+import { nativeHost } from "./_hosts.ts";
+
+const decoder = new TextDecoder();
+
+test("a burst of 1,000 coalesced writes makes at most 3 renames and leaves the last call's data", async () => {
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  const writes = Array.from(
+    { length: 1_000 },
+    (_, i) => fs.writeFile("/t", `v${i}`, { coalesce: true }),
+  );
+  const receipts = await Promise.all(writes);
+  assert.equal(decoder.decode(mem.sync.readFile("/t")), "v999");
+  const renames = mem.log.filter((c) => c === "rename").length;
+  assert.ok(renames <= 3, `${renames} renames`);
+  assert.equal(receipts.at(-1)!.superseded, false);
+  const coalesced = receipts.filter((r) => r.superseded);
+  assert.equal(coalesced.length, 1_000 - renames);
+  for (const r of coalesced) {
+    assert.equal(r.durability, "full");
+    assert.equal(r.bytes, 0);
+    assert.equal(r.path, "/t");
+  }
+  assert.deepEqual(mem.sync.readDir("/"), ["t"]);
+});
+
+test("a coalesced write resolves only after its own or newer content is committed and flushed", async () => {
+  const mem = memoryAdapter();
+  // Every resolution must find the last rename it depends on followed by a directory fsync.
+  const fs = createAtomicFs(mem);
+  const seen: [number, string, boolean][] = [];
+  const writes = Array.from(
+    { length: 50 },
+    (_, i) =>
+      fs.writeFile("/t", `${i}`, { coalesce: true }).then(() => {
+        const log = mem.log;
+        const flushed = log.lastIndexOf("syncDir") > log.lastIndexOf("rename");
+        seen.push([i, decoder.decode(mem.sync.readFile("/t")), flushed]);
+      }),
+  );
+  await Promise.all(writes);
+  for (const [i, content, flushed] of seen) {
+    assert.ok(Number(content) >= i, `write ${i} resolved while the file held ${content}`);
+    assert.ok(flushed, `write ${i} resolved before the directory was flushed`);
+  }
+});
+
+test("writes coalesced into a failing write share its error, and the file keeps committed data", async () => {
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  fs.writeFileSync("/t", "old");
+  const boom = new Error("the last source failed");
+  // Issued together, all three coalesce into the last one, which fails.
+  const first = fs.writeFile("/t", "first", { coalesce: true });
+  const middle = fs.writeFile("/t", "middle", { coalesce: true });
+  const last = fs.writeFile(
+    "/t",
+    (async function* () {
+      yield "par";
+      throw boom;
+    })(),
+    { coalesce: true },
+  );
+  for (const write of [first, middle, last]) await assert.rejects(write, boom);
+  assert.equal(decoder.decode(mem.sync.readFile("/t")), "old");
+  assert.deepEqual(mem.sync.readDir("/"), ["t"]);
+  // A write that had already committed keeps its content when later ones fail.
+  await fs.writeFile("/t", "committed", { coalesce: true });
+  await assert.rejects(
+    fs.writeFile("/t", [new Uint8Array(1), 42 as unknown as string], { coalesce: true }),
+  );
+  assert.equal(decoder.decode(mem.sync.readFile("/t")), "committed");
+});
+
+test("without coalesce every write is put in place", async () => {
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => fs.writeFile("/t", `v${i}`)));
+  assert.equal(mem.log.filter((c) => c === "rename").length, 20);
+});
+
+test("coalesced writes on real disk: few renames, the last data, no temp files", async () => {
+  await nativeHost().withScratch(async (s) => {
+    let renames = 0;
+    const counting: FsAdapter = {
+      ...s.adapter,
+      rename(from, to) {
+        renames++;
+        return s.adapter.rename(from, to);
+      },
+    };
+    const fs = createAtomicFs(counting);
+    const path = `${s.dir}/burst`;
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) => fs.writeFile(path, `v${i}`, { coalesce: true })),
+    );
+    assert.equal(decoder.decode(s.adapter.sync.readFile(path)), "v299");
+    assert.ok(renames <= 3, `${renames} renames`);
+    assert.deepEqual(s.adapter.sync.readDir(s.dir), ["burst"]);
+  });
+});
+
+test("every crash state after a coalesced write resolved holds that write's data or newer", async () => {
+  const report = await exploreCrashes(async (fs, { mark }) => {
+    await Promise.all(
+      [1, 2, 3, 4].map((v) =>
+        fs.writeFile("/d/t", `v${v}`, { coalesce: true }).then(() => mark(`${v}`))
+      ),
+    );
+  }, (state, { marks }) => {
+    const version = Number(state.text("/d/t")?.slice(1) ?? 0);
+    for (const m of marks) {
+      assert.ok(version >= Number(m), `v${m} resolved, the crash left v${version}`);
+    }
+  }, {
+    setup: (fs, mem) => {
+      mem.sync.mkdir("/d", 0o755);
+      fs.writeFileSync("/d/t", "v0");
+    },
+  });
+  console.log(
+    `crash states explored: 4 coalesced writes: ${report.states} states at ${report.crashPoints} crash points`,
+  );
+  assert.equal(report.counterexample, undefined, report.counterexample?.trace.join("\n"));
+  assert.ok(report.ok && report.exhaustive);
+});
+
+test("a non-boolean coalesce is refused before any I/O", async () => {
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  await assert.rejects(
+    fs.writeFile("/t", "x", { coalesce: "yes" as unknown as boolean }),
+    TypeError,
+  );
+  assert.deepEqual(mem.log, []);
+});
