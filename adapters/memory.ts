@@ -503,10 +503,25 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   // Each async call does its work on a later microtask, so that concurrent
   // operations interleave between their calls as they would on a thread pool.
   const later = <T>(work: () => T): Promise<T> => Promise.resolve().then(work);
+  // A flush (fsync of a file or directory) takes effect when it is issued and
+  // reports later: it covers what happened before it began, and nothing done
+  // while it is in flight — the most a real fsync promises.
+  const atIssue = new Set<FsCallName>(["fsync", "syncDir"]);
   const calls = Object.fromEntries(
     (Object.keys(sync) as FsCallName[]).map((name) => [
       name,
-      (...args: unknown[]) => later(() => (sync[name] as (...a: unknown[]) => unknown)(...args)),
+      (...args: unknown[]) => {
+        const run = () => (sync[name] as (...a: unknown[]) => unknown)(...args);
+        if (!atIssue.has(name)) return later(run);
+        try {
+          const value = run();
+          return later(() => value);
+        } catch (error) {
+          return later(() => {
+            throw error;
+          });
+        }
+      },
     ]),
   ) as unknown as FsAsyncCalls<number>;
 

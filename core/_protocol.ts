@@ -4,7 +4,7 @@ import type { FileStat } from "./adapter.ts";
 import { AtomFsError } from "./errors.ts";
 import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
 import { absolute, dirname, join, resolveLink } from "./_path.ts";
-import { call, codeOf, type StepContext, type Steps } from "./_steps.ts";
+import { call, codeOf, type StepContext, type Steps, wait } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
 import { mountFacts } from "./probe.ts";
 import type { Ticket } from "./_queue.ts";
@@ -427,7 +427,22 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
   }
   if (achieved !== "full") return receipt(achieved, strategy);
   for (const dir of dirsToSync(ctx, pending)) {
-    yield* call("syncDir", [dir], "sync-dir", target.path);
+    if (!ctx.syncDir) {
+      yield* call("syncDir", [dir], "sync-dir", target.path);
+      continue;
+    }
+    try {
+      yield* wait(ctx.syncDir(dir, ctx.retryTimeoutMs));
+    } catch (error) {
+      // The shared flush failed: each write sharing it reports it for its own target.
+      if (!(error instanceof AtomFsError)) throw error;
+      throw new AtomFsError({
+        code: error.code,
+        op: "sync-dir",
+        path: target.path,
+        cause: error.cause,
+      });
+    }
   }
   return receipt("full", strategy);
 }

@@ -42,6 +42,12 @@ export interface StepContext {
   attempts: number;
   /** When retrying stops: set at the first transient failure of the operation. */
   retryUntil?: number;
+  /**
+   * Shares directory fsyncs with concurrent writes (async operations only):
+   * resolves once a flush of `dir` that began after the call has completed.
+   * A flush this call starts retries transient failures for `retryTimeoutMs`.
+   */
+  syncDir?: (dir: string, retryTimeoutMs: number) => Promise<void>;
 }
 
 /** Make one filesystem call and return its result. */

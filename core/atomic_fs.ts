@@ -23,6 +23,7 @@ import { AtomFsError } from "./errors.ts";
 import { bytesOf, sourceOf } from "./_data.ts";
 import { absolute, join, queueKey, toPath } from "./_path.ts";
 import { begin, resolveTarget, type Target } from "./_protocol.ts";
+import { DirSyncer } from "./_dir_sync.ts";
 import { PathQueue } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
@@ -146,6 +147,14 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   const queue = new PathQueue();
   const { platform } = adapter;
   const cwd = () => adapter.cwd();
+  const dirs = new DirSyncer();
+  // Async writes share directory fsyncs through `dirs`; a flush has its own
+  // retries, and its failure is reported by every write that shared it.
+  const syncDir = (dir: string, retryTimeoutMs: number) =>
+    dirs.sync(
+      dir,
+      () => runAsync(context(adapter, { retryTimeoutMs }), call("syncDir", [dir], "sync-dir", dir)),
+    );
 
   // The target is resolved synchronously, so that writes enter their path's
   // queue in call order even when they name it through different symlinks.
@@ -167,7 +176,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     const resolved = resolveWriteOptions(options);
     const given = toPath(path, platform);
     if (resolved.signal?.aborted) throw resolved.signal.reason;
-    const ctx = context(adapter, resolved);
+    const ctx = { ...context(adapter, resolved), syncDir };
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
@@ -235,7 +244,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   }
 
   async function openAtomic(path: string | URL, options?: WriteOptions): Promise<AtomicFile> {
-    const { resolved, ctx, target } = prepare(path, options);
+    const { resolved, ctx: base, target } = prepare(path, options);
+    const ctx = { ...base, syncDir };
     const pending = await runAsync(ctx, begin(ctx, target, resolved));
     return new PendingAtomicFile(ctx, queue, pending);
   }
