@@ -302,7 +302,10 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
           try {
             const stat = yield* call("lstat", [file], "stat", file, "transient", ["ENOENT"]);
             if (stat.kind !== "file") return;
-            if (now - stat.mtimeMs < olderThanMs) {
+            // A file stamped a moment ahead of this clock (tmpfs keeps
+            // sub-millisecond times; network mounts have their own clocks) is
+            // of age 0, not negative: `olderThanMs: 0` removes it too.
+            if (Math.max(0, now - stat.mtimeMs) < olderThanMs) {
               kept.push(file);
               return;
             }

@@ -397,3 +397,13 @@ test("a failed write through openAtomic() removes the temp file at once", async 
   );
   await file.abort();
 });
+
+test("sweep() counts a temp file stamped ahead of the clock as new, and olderThanMs: 0 removes it", async () => {
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  const temp = "/.atomfs-CCCCCCCCCCCCCCCCCCCCCC.tmp";
+  fs.writeFileSync(temp, "x");
+  mem.setMtime(temp, Date.now() + 0.7);
+  assert.deepEqual((await fs.sweep("/", { olderThanMs: 1_000 })).kept, [temp]);
+  assert.deepEqual((await fs.sweep("/", { olderThanMs: 0 })).removed, [temp]);
+});
