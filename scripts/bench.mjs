@@ -38,7 +38,7 @@ import { cpus, loadavg, release, tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { executable, systemNode } from "./_node.mjs";
+import { executable, filesystem, firstLine, systemNode } from "./_node.mjs";
 import { fixed, int, table, verdict } from "../bench/_report.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -63,11 +63,6 @@ if (!Number.isInteger(reps) || reps < 1) {
 }
 if (only !== undefined && !/^[a-z]+$/.test(only)) {
   throw new RangeError(`--only takes scenario letters (e.g. --only=ac), got ${only}`);
-}
-
-function firstLine(command, argv) {
-  const r = spawnSync(command, argv, { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.split("\n")[0].trim() : undefined;
 }
 
 const git = (argv) => spawnSync("git", argv, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
@@ -235,25 +230,6 @@ function straceSupport() {
   return { available: false, reason: `strace cannot trace here: ${error}` };
 }
 const strace = scenarios.some((s) => s.strace) ? straceSupport() : { available: false };
-
-/** What the temp directories live on: type, device, mount options. */
-function filesystem(dir) {
-  const found = spawnSync(
-    "findmnt",
-    ["-n", "-o", "FSTYPE,SOURCE,TARGET,OPTIONS", "--target", dir],
-    { encoding: "utf8" },
-  );
-  if (found.status === 0) {
-    const [type, source, target, options] = found.stdout.trim().split(/\s+/);
-    return `${type} (${source} mounted at ${target}, ${options})`;
-  }
-  const df = spawnSync("df", ["-T", dir], { encoding: "utf8" });
-  if (df.status === 0) {
-    const [source, type] = df.stdout.trim().split("\n").at(-1).split(/\s+/);
-    return `${type} (${source})`;
-  }
-  return "unknown";
-}
 
 /**
  * One measurement: a fresh worker process. With `traceFile`, the worker runs

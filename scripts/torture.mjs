@@ -30,7 +30,7 @@ import {
 import { cpus, release, tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { executable, systemNode } from "./_node.mjs";
+import { executable, filesystem, firstLine, systemNode } from "./_node.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, "node_modules", ".bin");
@@ -46,11 +46,6 @@ if (!Number.isInteger(kills) || kills < 1) {
 }
 if (!Number.isInteger(seed) || seed < 0) {
   throw new RangeError(`--seed must be a non-negative integer, got ${option("seed")}`);
-}
-
-function firstLine(command, argv) {
-  const r = spawnSync(command, argv, { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.split("\n")[0].trim() : undefined;
 }
 
 /** Copy the working tree (not node_modules, .git or build output) and compile it there. */
@@ -127,25 +122,6 @@ function readersFor(writer) {
     else skipped.push(`${labels.join(" or ")}: not found`);
   }
   return { readers, skipped };
-}
-
-/** What the temp directories live on: type, device, mount options. */
-function filesystem(dir) {
-  const found = spawnSync(
-    "findmnt",
-    ["-n", "-o", "FSTYPE,SOURCE,TARGET,OPTIONS", "--target", dir],
-    { encoding: "utf8" },
-  );
-  if (found.status === 0) {
-    const [type, source, target, options] = found.stdout.trim().split(/\s+/);
-    return `${type} (${source} mounted at ${target}, ${options})`;
-  }
-  const df = spawnSync("df", ["-T", dir], { encoding: "utf8" });
-  if (df.status === 0) {
-    const [source, type] = df.stdout.trim().split("\n").at(-1).split(/\s+/);
-    return `${type} (${source})`;
-  }
-  return "unknown";
 }
 
 const int = (n) => Math.round(n).toLocaleString("en");
