@@ -16,8 +16,12 @@ import type { Ticket } from "./_queue.ts";
 import { type StepContext, type Steps, wait } from "./_steps.ts";
 
 /** A fresh context for one operation. */
-export function context(adapter: FsAdapter, options: { retryTimeoutMs: number }): StepContext {
-  return { adapter, retryTimeoutMs: options.retryTimeoutMs, attempts: 1 };
+export function context(
+  adapter: FsAdapter,
+  options: { retryTimeoutMs: number },
+  syncDir?: StepContext["syncDir"],
+): StepContext {
+  return { adapter, retryTimeoutMs: options.retryTimeoutMs, attempts: 1, syncDir };
 }
 
 /** The receipt of a write dropped before any I/O because a later one committed first. */

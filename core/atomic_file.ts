@@ -11,7 +11,7 @@ import { cleanup, discard, type Pending, writeAll } from "./_protocol.ts";
 import type { PathQueue } from "./_queue.ts";
 import { queueKey } from "./_path.ts";
 import { runAsync, runSync, type StepContext } from "./_steps.ts";
-import { commitOrDiscard } from "./_write.ts";
+import { commitOrDiscard, context } from "./_write.ts";
 
 /**
  * A new version of a file, written to a hidden temp file beside the target
@@ -69,8 +69,7 @@ type State = "open" | "committing" | "committed" | "aborted" | "failed";
 // Bun turn into a crash when collected while open.
 const dropped = new FinalizationRegistry<{ adapter: FsAdapter; pending: Pending }>(
   ({ adapter, pending }) => {
-    const ctx: StepContext = { adapter, retryTimeoutMs: 0, attempts: 1 };
-    runSync(ctx, cleanup(pending));
+    runSync(context(adapter, { retryTimeoutMs: 0 }), cleanup(pending));
   },
 );
 

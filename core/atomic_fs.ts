@@ -156,13 +156,20 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       () => runAsync(context(adapter, { retryTimeoutMs }), call("syncDir", [dir], "sync-dir", dir)),
     );
 
-  // The target is resolved synchronously, so that writes enter their path's
-  // queue in call order even when they name it through different symlinks.
-  function prepare(path: unknown, options: unknown) {
+  /** Validate a write's arguments (before any I/O) and make its context. */
+  function start(path: unknown, options: unknown, async: boolean) {
     const resolved = resolveWriteOptions(options);
     const given = toPath(path, platform);
     if (resolved.signal?.aborted) throw resolved.signal.reason;
-    const ctx = context(adapter, resolved);
+    // Async writes share directory fsyncs; a synchronous one flushes its own.
+    const ctx = context(adapter, resolved, async ? syncDir : undefined);
+    return { resolved, given, ctx };
+  }
+
+  // The target is resolved synchronously, so that writes enter their path's
+  // queue in call order even when they name it through different symlinks.
+  function prepare(path: unknown, options: unknown, async: boolean) {
+    const { resolved, given, ctx } = start(path, options, async);
     const target = runSync(ctx, resolveTarget(ctx, given, resolved));
     return { resolved, ctx, target, key: queueKey(target.path, platform) };
   }
@@ -173,10 +180,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     options?: WriteOptions,
   ): Promise<WriteReceipt> {
     const content = bytesOf(data) ?? sourceOf(data);
-    const resolved = resolveWriteOptions(options);
-    const given = toPath(path, platform);
-    if (resolved.signal?.aborted) throw resolved.signal.reason;
-    const ctx = { ...context(adapter, resolved), syncDir };
+    const { resolved, given, ctx } = start(path, options, true);
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
@@ -218,7 +222,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
         }`,
       );
     }
-    const { resolved, ctx, target, key } = prepare(path, options);
+    const { resolved, ctx, target, key } = prepare(path, options, false);
     return queue.runSync(
       key,
       (ticket) => runSync(ctx, write(ctx, target, resolved, bytes, ticket)),
@@ -244,8 +248,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   }
 
   async function openAtomic(path: string | URL, options?: WriteOptions): Promise<AtomicFile> {
-    const { resolved, ctx: base, target } = prepare(path, options);
-    const ctx = { ...base, syncDir };
+    const { resolved, ctx, target } = prepare(path, options, true);
     const pending = await runAsync(ctx, begin(ctx, target, resolved));
     return new PendingAtomicFile(ctx, queue, pending);
   }
