@@ -11,6 +11,8 @@
 
 import type { FsAdapter } from "../core/adapter.ts";
 import { nodeAdapter } from "./node.ts";
+import { withOffload } from "../core/_offload.ts";
+import { workerSpawner } from "./_offload.ts";
 
 /**
  * The filesystem of Bun.
@@ -24,4 +26,7 @@ import { nodeAdapter } from "./node.ts";
  * await fs.writeFile("./state.json", "{}");
  * ```
  */
-export const bunAdapter: FsAdapter<number> = { ...nodeAdapter, name: "bun" };
+export const bunAdapter: FsAdapter<number> = withOffload(
+  { ...nodeAdapter, name: "bun" },
+  workerSpawner("node"),
+);

@@ -6,6 +6,9 @@
  */
 
 import type { FileStat, FsAdapter, FsAsyncCalls, FsSyncCalls } from "../core/adapter.ts";
+import { withOffload } from "../core/_offload.ts";
+import { workerSpawner } from "./_offload.ts";
+import { diagnosticsChannel } from "./_channel.ts";
 
 // The part of the Deno namespace this adapter uses, declared here so that the
 // file also type-checks (and imports) outside Deno.
@@ -268,7 +271,7 @@ const WINDOWS = { syncDir: false, chown: false } as const;
  * await fs.writeFile("./state.json", "{}");
  * ```
  */
-export const denoAdapter: FsAdapter<unknown> = {
+export const denoAdapter: FsAdapter<unknown> = withOffload({
   name: "deno",
   get platform() {
     return deno().build.os === "windows" ? "windows" : "posix";
@@ -285,4 +288,5 @@ export const denoAdapter: FsAdapter<unknown> = {
     return uid === null || gid === null ? undefined : { uid, gid };
   },
   watchDir,
-};
+  channel: diagnosticsChannel,
+}, workerSpawner("deno"));

@@ -8,6 +8,9 @@
 import * as fs from "node:fs";
 import process from "node:process";
 import type { FileStat, FsAdapter, FsAsyncCalls, FsSyncCalls } from "../core/adapter.ts";
+import { withOffload } from "../core/_offload.ts";
+import { workerSpawner } from "./_offload.ts";
+import { diagnosticsChannel } from "./_channel.ts";
 
 // Handles are plain descriptor numbers, not FileHandle objects: Node ≥ 22 and
 // Bun crash the process when a FileHandle is garbage-collected while open.
@@ -197,7 +200,7 @@ const WINDOWS = { syncDir: false, chown: false } as const;
  * console.log(receipt.durability); // "full"
  * ```
  */
-export const nodeAdapter: FsAdapter<number> = {
+export const nodeAdapter: FsAdapter<number> = withOffload({
   name: "node",
   get platform() {
     return isWindows() ? "windows" : "posix";
@@ -214,4 +217,5 @@ export const nodeAdapter: FsAdapter<number> = {
       ? { uid: process.geteuid(), gid: process.getegid() }
       : undefined,
   watchDir,
-};
+  channel: diagnosticsChannel,
+}, workerSpawner("node"));

@@ -427,6 +427,10 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
   }
   if (achieved !== "full") return receipt(achieved, strategy);
   for (const dir of dirsToSync(ctx, pending)) {
+    if (ctx.deferDirSync) {
+      ctx.deferDirSync(dir);
+      continue;
+    }
     if (!ctx.syncDir) {
       yield* call("syncDir", [dir], "sync-dir", target.path);
       continue;

@@ -48,6 +48,12 @@ export interface StepContext {
    * A flush this call starts retries transient failures for `retryTimeoutMs`.
    */
   syncDir?: (dir: string, retryTimeoutMs: number) => Promise<void>;
+  /**
+   * Leaves directory fsyncs to the caller (the offload worker's batch): the
+   * write records each directory here and returns its receipt without
+   * flushing; the caller flushes them all, then reports the writes.
+   */
+  deferDirSync?: (dir: string) => void;
 }
 
 /** Make one filesystem call and return its result. */

@@ -9,14 +9,24 @@ const SUFFIX = ".tmp";
 const PATTERN = /^\.atomfs-[A-Za-z0-9_-]{22}\.tmp$/;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+// Random bytes are drawn 64 names at a time: one getRandomValues call costs
+// several microseconds, about as much as a syscall of the write itself.
+const POOL = new Uint8Array(16 * 64);
+let used = POOL.length;
+
 /** A fresh temp file name (not a path). */
 export function tempName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  if (used === POOL.length) {
+    crypto.getRandomValues(POOL);
+    used = 0;
+  }
+  const start = used;
+  used += 16;
   let bits = 0;
   let value = 0;
   let out = PREFIX;
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
+  for (let i = start; i < used; i++) {
+    value = (value << 8) | POOL[i]!;
     bits += 8;
     while (bits >= 6) {
       bits -= 6;

@@ -24,6 +24,7 @@ import { bytesOf, sourceOf } from "./_data.ts";
 import { absolute, join, queueKey, toPath } from "./_path.ts";
 import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
+import { offloaderOf } from "./_offload.ts";
 import { PathQueue } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
@@ -148,6 +149,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   const { platform } = adapter;
   const cwd = () => adapter.cwd();
   const dirs = new DirSyncer();
+  // The built-in adapters run small writes whole on a worker thread.
+  const offload = offloaderOf(adapter);
   // Async writes share directory fsyncs through `dirs`; a flush has its own
   // retries, and its failure is reported by every write that shared it.
   const syncDir = (dir: string, retryTimeoutMs: number) =>
@@ -201,7 +204,12 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       (ticket) => {
         const skipped = supersededReceipt(realPath, ticket);
         if (skipped) return Promise.resolve(skipped);
-        return runAsync(ctx, write(ctx, target, resolved, content, ticket));
+        const here = () => runAsync(ctx, write(ctx, target, resolved, content, ticket));
+        if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
+          return here();
+        }
+        const where = typeof target === "string" ? absolute(target, cwd, platform) : target;
+        return offload.write(key, realPath, where, resolved, content, ticket, here);
       },
       resolved.coalesce ? coalescedReceipt : undefined,
     );
@@ -223,10 +231,11 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       );
     }
     const { resolved, ctx, target, key } = prepare(path, options, false);
-    return queue.runSync(
-      key,
-      (ticket) => runSync(ctx, write(ctx, target, resolved, bytes, ticket)),
-    );
+    return queue.runSync(key, (ticket) => {
+      // Earlier async writes to this file, issued before this call, land first.
+      offload?.fence(key);
+      return runSync(ctx, write(ctx, target, resolved, bytes, ticket));
+    });
   }
 
   async function writeJson(

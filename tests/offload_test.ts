@@ -1,0 +1,306 @@
+// The offload worker: small writes run whole on a worker thread with the
+// synchronous driver, a batch sharing its directory fsyncs. The ring, the
+// batch (on the memory adapter, under the crash explorer), the error wire
+// format, the fallback when no worker can run, and the real thing on disk.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAtomicFs } from "../core/atomic_fs.ts";
+import { AtomFsError } from "../core/errors.ts";
+import { Ring } from "../core/_ring.ts";
+import {
+  errorFromWire,
+  errorToWire,
+  type Job,
+  type JobHeader,
+  runBatch,
+} from "../core/_offload_worker.ts";
+import { offloaderOf, type OffloadSpawner, withOffload } from "../core/_offload.ts";
+import { resolveWriteOptions } from "../core/options.ts";
+import { exploreCrashes, memoryAdapter } from "../adapters/memory.ts";
+import { runtimeAdapter, writeFile, writeFileSync } from "../mod.ts";
+import { commandFor, fixture } from "./_runtime.ts";
+
+test("the ring hands over every record intact, in order, across many wrap-arounds", () => {
+  const producer = new Ring(1024);
+  const consumer = new Ring(producer.buffer);
+  let sent = 0;
+  let received = 0;
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const record = (n: number) => {
+    const bytes = new Uint8Array(1 + (n * 37) % 300);
+    bytes.fill(n % 251);
+    return bytes;
+  };
+  while (received < 2_000) {
+    // Push until full (or a random stop), then take some and release.
+    while (sent < 2_000 && random() < 0.8 && producer.push([record(sent)])) sent++;
+    const taken = consumer.take();
+    for (const bytes of taken) {
+      assert.equal(bytes.length, record(received).length, `record ${received}`);
+      assert.ok(bytes.every((b) => b === received % 251), `record ${received} content`);
+      received++;
+    }
+    consumer.release();
+  }
+  assert.equal(sent, 2_000);
+});
+
+test("the ring refuses a record when full and accepts it once space is released", () => {
+  const producer = new Ring(256);
+  const consumer = new Ring(producer.buffer);
+  const big = new Uint8Array(100);
+  assert.equal(producer.push([big]), true);
+  assert.equal(producer.push([big]), true);
+  assert.equal(producer.push([big]), false, "a third does not fit");
+  assert.equal(consumer.take().length, 2);
+  assert.equal(producer.push([big]), false, "space is given back only by release()");
+  consumer.release();
+  assert.equal(producer.push([big]), true);
+  assert.throws(() => producer.push([new Uint8Array(200)]), RangeError);
+});
+
+function job(id: number, path: string, text: string): Job {
+  const { signal: _s, coalesce: _c, ...options } = resolveWriteOptions(undefined);
+  const header: JobHeader = { id, slot: id, target: path, options, signal: false };
+  return { header, data: new TextEncoder().encode(text) };
+}
+
+test("a batch of writes to one directory flushes it once, after every rename", () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  const results = runBatch(mem, [job(1, "/d/a", "A"), job(2, "/d/b", "B"), job(3, "/d/c", "C")]);
+  assert.deepEqual(results.map((r) => r.receipt?.durability), ["full", "full", "full"]);
+  assert.deepEqual(results.map((r) => r.committed), ["full", "full", "full"]);
+  const log = mem.log.filter((c) => c === "rename" || c === "syncDir");
+  assert.deepEqual(log, ["rename", "rename", "rename", "syncDir"]);
+  assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/b")), "B");
+});
+
+test("a failed directory flush fails every write of the batch that relied on it, naming its own target", () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  mem.sync.mkdir("/e", 0o755);
+  mem.inject({ call: "syncDir", code: "EIO" });
+  const results = runBatch(mem, [job(1, "/d/a", "A"), job(2, "/d/b", "B"), job(3, "/e/c", "C")]);
+  const errors = results.map((r) => r.error && errorFromWire(r.error));
+  for (const [i, path] of ["/d/a", "/d/b"].entries()) {
+    const error = errors[i];
+    assert.ok(error instanceof AtomFsError);
+    assert.equal(error.code, "EIO");
+    assert.equal(error.op, "sync-dir");
+    assert.equal(error.path, path);
+    // The content is in place (committed), its durability unknown.
+    assert.equal(results[i]!.committed, "full");
+  }
+  assert.equal(errors[2], undefined, "/e was flushed by its own fsync");
+  assert.equal(results[2]!.receipt?.durability, "full");
+});
+
+test("a failed write of a batch leaves no temp file and does not hold back the others", () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  mem.inject({ call: "fsync", code: "ENOSPC" });
+  const results = runBatch(mem, [job(1, "/d/a", "A"), job(2, "/d/b", "B")]);
+  const error = errorFromWire(results[0]!.error!);
+  assert.ok(error instanceof AtomFsError);
+  assert.equal(error.code, "ENOSPC");
+  assert.equal(error.op, "sync");
+  assert.equal(results[0]!.committed, undefined);
+  assert.equal(results[1]!.receipt?.durability, "full");
+  assert.deepEqual(mem.sync.readDir("/d"), ["b"]);
+});
+
+test("every crash state after a batch reported holds all of its writes; before, old or new", async () => {
+  const report = await exploreCrashes(
+    (fs, { mark }) => {
+      const results = runBatch(fs.adapter, [1, 2, 3].map((i) => job(i, `/d/f${i}`, `new ${i}`)));
+      assert.ok(results.every((r) => r.receipt));
+      mark("reported");
+    },
+    (state, { marks }) => {
+      for (const i of [1, 2, 3]) {
+        const text = state.text(`/d/f${i}`);
+        if (marks.includes("reported")) assert.equal(text, `new ${i}`, `f${i} reported`);
+        else assert.ok(text === `old ${i}` || text === `new ${i}`, `f${i}: ${text}`);
+      }
+    },
+    {
+      setup: (fs, mem) => {
+        mem.sync.mkdir("/d", 0o755);
+        for (const i of [1, 2, 3]) fs.writeFileSync(`/d/f${i}`, `old ${i}`);
+      },
+    },
+  );
+  console.log(`crash states explored: offloaded batch of 3: ${report.states} states`);
+  assert.equal(report.counterexample, undefined, report.counterexample?.message);
+  assert.ok(report.ok && report.exhaustive && report.states > 1);
+});
+
+test("an error crosses from the worker with its code, step, path, message, cause and suppressed errors", () => {
+  const cause = Object.assign(new Error("EACCES: permission denied, open '/x/.t'"), {
+    code: "EACCES",
+    errno: -13,
+    syscall: "open",
+    path: "/x/.t",
+    detail: "run with --allow-write",
+  });
+  const original = new AtomFsError({
+    code: "EACCES",
+    op: "open-temp",
+    path: "/x/t",
+    cause,
+    suppressed: [Object.assign(new Error("cleanup"), { code: "EIO" })],
+  });
+  const back = errorFromWire(JSON.parse(JSON.stringify(errorToWire(original))));
+  assert.ok(back instanceof AtomFsError);
+  assert.equal(back.message, original.message);
+  assert.equal(back.code, "EACCES");
+  assert.equal(back.op, "open-temp");
+  assert.equal(back.path, "/x/t");
+  const backCause = back.cause as typeof cause;
+  assert.ok(backCause instanceof Error);
+  assert.equal(backCause.message, cause.message);
+  assert.equal(backCause.code, "EACCES");
+  assert.equal(backCause.errno, -13);
+  assert.equal(backCause.syscall, "open");
+  assert.equal(backCause.detail, "run with --allow-write");
+  assert.equal((back.suppressed[0] as { code: string }).code, "EIO");
+  const other = errorFromWire(errorToWire(new TypeError("bad")));
+  assert.ok(other instanceof TypeError);
+  assert.equal(other.message, "bad");
+});
+
+test("writes go to the main thread's async path when no worker can start", async () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  let tried = 0;
+  const refuse: OffloadSpawner = () => {
+    tried++;
+    throw new Error("no workers here");
+  };
+  const fs = createAtomicFs(withOffload({ ...mem }, refuse));
+  assert.equal((await fs.writeFile("/d/a", "A")).durability, "full");
+  assert.equal((await fs.writeFile("/d/a", "B")).durability, "full");
+  assert.equal(tried, 1, "a failed start is not retried at every write");
+  assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/a")), "B");
+});
+
+test("writes a worker held when it died run again on the main thread and resolve", async () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  let fail: ((error: unknown) => void) | undefined;
+  let terminated = false;
+  // A worker that takes jobs and never answers, until it "dies".
+  const silent: OffloadSpawner = (_init, events) => {
+    fail = events.fail;
+    return {
+      worker: { ref() {}, unref() {}, terminate: () => void (terminated = true) },
+      wakeByMessage: true,
+    };
+  };
+  const fs = createAtomicFs(withOffload({ ...mem }, silent));
+  const writes = [
+    fs.writeFile("/d/a", "A1"),
+    fs.writeFile("/d/a", "A2"),
+    fs.writeFile("/d/b", "B"),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(mem.log.includes("rename"), false, "nothing was written on the main thread yet");
+  fail!(new Error("worker crashed"));
+  const receipts = await Promise.all(writes);
+  assert.ok(receipts.every((r) => r.durability === "full"));
+  assert.ok(terminated);
+  const text = (p: string) => new TextDecoder().decode(mem.sync.readFile(p));
+  assert.equal(text("/d/a"), "A2");
+  assert.equal(text("/d/b"), "B");
+});
+
+test("an adapter made by spreading a built-in one does not offload (its own calls run)", () => {
+  const adapter = runtimeAdapter();
+  assert.ok(offloaderOf(adapter), "the runtime's adapter offloads");
+  assert.equal(offloaderOf({ ...adapter }), undefined);
+});
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "atomfs-offload-"));
+}
+
+test("offloaded writes on disk: many files, many writes each, the last call's data wins", async () => {
+  const dir = tempDir();
+  try {
+    const writes = [];
+    for (let i = 0; i < 400; i++) writes.push(writeFile(join(dir, `f${i % 16}`), `v${i}`));
+    const receipts = await Promise.all(writes);
+    assert.ok(receipts.every((r) => r.durability === "full" && r.strategy === "rename"));
+    for (let f = 0; f < 16; f++) {
+      assert.equal(readFileSync(join(dir, `f${f}`), "utf8"), `v${384 + f}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("writeFileSync() lands after the async writes issued before it, on every try", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "t");
+    for (let i = 0; i < 100; i++) {
+      const pending = [writeFile(file, `async ${i}a`), writeFile(file, `async ${i}b`)];
+      // Let the first reach the worker.
+      if (i % 2) await Promise.resolve();
+      writeFileSync(file, `sync ${i}`);
+      await Promise.all(pending);
+      assert.equal(readFileSync(file, "utf8"), `sync ${i}`, `try ${i}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an offloaded write's error is an AtomFsError naming the step, the target and the cause", async () => {
+  const dir = tempDir();
+  try {
+    const target = join(dir, "missing", "t");
+    const error = await writeFile(target, "x").then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof AtomFsError, String(error));
+    assert.equal(error.code, "ENOENT");
+    assert.equal(error.op, "open-temp");
+    assert.equal(error.path, target);
+    assert.match(error.message, /pass \{ mkdir: true \}/);
+    assert.equal((error.cause as { code?: string }).code, "ENOENT");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a signal aborted before the write's turn rejects it with the signal's reason", async () => {
+  const dir = tempDir();
+  try {
+    const controller = new AbortController();
+    const write = writeFile(join(dir, "t"), "x", { signal: controller.signal });
+    controller.abort(new Error("stop"));
+    await assert.rejects(write, /stop/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a process exits on its own after offloaded writes (the idle worker does not hold it)", () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "t");
+    const [command, args] = commandFor(fixture("offload_exit"), [file]);
+    const run = spawnSync(command, args, { encoding: "utf8", timeout: 30_000 });
+    assert.equal(run.error, undefined, "the process did not exit within 30 s");
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(readFileSync(file, "utf8"), "done");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
