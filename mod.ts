@@ -32,8 +32,18 @@ export { type AtomicFs, createAtomicFs } from "./core/atomic_fs.ts";
 export type { AtomicFile } from "./core/atomic_file.ts";
 export type { MountCapabilities, MountCapability } from "./core/probe.ts";
 export { AtomFsError, type AtomFsErrorInit, type AtomFsOp } from "./core/errors.ts";
+export {
+  CHANNELS,
+  type ReloadEvent,
+  type ReloadTimeoutEvent,
+  type RollbackEvent,
+  type WriteCommittedEvent,
+  type WriteFailedEvent,
+  type WriteTimings,
+} from "./core/events.ts";
 export type {
   EntryKind,
+  EventChannel,
   FileStat,
   FsAdapter,
   FsAsyncCalls,

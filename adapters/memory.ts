@@ -27,6 +27,7 @@ import type {
   FsCallName,
   FsSyncCalls,
 } from "../core/adapter.ts";
+import { diagnosticsChannel } from "./_channel.ts";
 
 /** Options of {@linkcode memoryAdapter}. */
 export interface MemoryAdapterOptions {
@@ -549,6 +550,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     cwd: () => "/",
     processOwner: () => (windows ? undefined : { ...owner }),
     ...(lacks.has("watch") ? {} : { watchDir }),
+    channel: diagnosticsChannel,
     inject(fault) {
       const nth = fault.nth ?? 1;
       const times = fault.times ?? 1;

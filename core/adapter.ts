@@ -174,4 +174,17 @@ export interface FsAdapter<H = unknown> extends FsAsyncCalls<H> {
    * reports `watchSeesRename: false`.
    */
   watchDir?(dir: string, onName: (name: string) => void): Promise<AsyncDisposable>;
+  /**
+   * The named `node:diagnostics_channel` channel, where atomfs publishes its
+   * events (see `events.ts`). Optional: without it nothing is published.
+   */
+  channel?(name: string): EventChannel;
+}
+
+/** A publish-subscribe channel, as `node:diagnostics_channel` provides it. */
+export interface EventChannel {
+  /** Whether anyone listens: events are built only when someone does. */
+  readonly hasSubscribers: boolean;
+  /** Deliver a message to every subscriber, synchronously. */
+  publish(message: unknown): void;
 }
