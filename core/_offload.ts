@@ -19,6 +19,7 @@ import type { ResolvedWriteOptions, WriteReceipt } from "./options.ts";
 import type { Target } from "./_protocol.ts";
 import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
+import type { StepTimings } from "./_steps.ts";
 import {
   errorFromWire,
   type JobHeader,
@@ -73,6 +74,8 @@ interface Flight {
   readonly ticket: Ticket;
   readonly signal: AbortSignal | undefined;
   readonly fallback: () => Promise<WriteReceipt>;
+  /** Filled with the worker's step timings, when the write is timed. */
+  readonly timings: StepTimings | undefined;
   readonly resolve: (receipt: WriteReceipt) => void;
   readonly reject: (error: unknown) => void;
   slot: number;
@@ -143,6 +146,7 @@ export class Offloader {
     data: Uint8Array,
     ticket: Ticket,
     fallback: () => Promise<WriteReceipt>,
+    timings?: StepTimings,
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (!this.#start()) return fallback();
@@ -152,7 +156,8 @@ export class Offloader {
         id: this.#nextId++,
         key,
         path,
-        header: { target, options: wire, signal: signal !== undefined },
+        header: { target, options: wire, signal: signal !== undefined, timings: !!timings },
+        timings,
         data,
         ticket,
         signal,
@@ -224,6 +229,7 @@ export class Offloader {
       this.#free.push(flight.slot);
       this.#forget(flight);
       if (result.committed) flight.ticket.committed(result.committed);
+      if (flight.timings && result.timings) Object.assign(flight.timings, result.timings);
       if (result.aborted) flight.reject(flight.signal!.reason);
       else if (result.error) flight.reject(errorFromWire(result.error));
       else flight.resolve(result.receipt!);

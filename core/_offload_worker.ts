@@ -12,7 +12,7 @@ import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.t
 import type { Target } from "./_protocol.ts";
 import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
-import { call, runSync, type StepContext } from "./_steps.ts";
+import { call, newTimings, runSync, type StepContext, type StepTimings } from "./_steps.ts";
 import { write } from "./_write.ts";
 
 /** Slot states, one Int32 per write in flight, shared by both threads. */
@@ -38,6 +38,8 @@ export interface JobHeader {
   readonly target: Target | string;
   readonly options: WireOptions;
   readonly signal: boolean;
+  /** Time the steps (someone subscribes to the write events). */
+  readonly timings: boolean;
 }
 
 /** A runtime error, as plain data. */
@@ -70,6 +72,8 @@ export interface JobResult {
   readonly error?: WireError;
   /** Its signal stopped it; the main thread rejects with the signal's reason. */
   readonly aborted?: true;
+  /** Its step timings, when asked for. */
+  readonly timings?: StepTimings;
 }
 
 /** One write of a batch: its header and a view of its content. */
@@ -151,6 +155,7 @@ export function runBatch(
     committed?: Durability;
     error?: unknown;
     dirs: string[];
+    timings?: StepTimings;
   }[] = [];
   for (const { header, data } of jobs) {
     const { slot } = header;
@@ -173,7 +178,9 @@ export function runBatch(
       retryTimeoutMs: options.retryTimeoutMs,
       attempts: 1,
       deferDirSync: (dir) => outcome.dirs.push(dir),
+      timings: header.timings ? newTimings() : undefined,
     };
+    outcome.timings = ctx.timings;
     // Writes to one path reach the worker one at a time (the main thread's
     // queue waits for each outcome), so nothing can supersede a write here.
     const ticket = {
@@ -192,25 +199,28 @@ export function runBatch(
     outcomes.push(outcome);
   }
   const failed = new Map<string, unknown>();
-  const flushed = new Set<string>();
+  const flushed = new Map<string, number>();
   for (const outcome of outcomes) {
     if (!outcome.receipt) continue;
     for (const dir of outcome.dirs) {
       if (flushed.has(dir)) continue;
-      flushed.add(dir);
       const ctx: StepContext = {
         adapter,
         retryTimeoutMs: outcome.header.options.retryTimeoutMs,
         attempts: 1,
       };
+      const start = performance.now();
       try {
         runSync(ctx, call("syncDir", [dir], "sync-dir", dir));
       } catch (error) {
         failed.set(dir, error);
       }
+      flushed.set(dir, performance.now() - start);
     }
   }
-  return outcomes.map(({ header, receipt, committed, error, dirs }) => {
+  return outcomes.map(({ header, receipt, committed, error, dirs, timings }) => {
+    // Each write waited for the flushes of its directories.
+    if (timings) { for (const dir of dirs) timings.dirSyncMs += flushed.get(dir) ?? 0; }
     const dirError = dirs.map((dir) => failed.get(dir)).find((e) => e !== undefined);
     if (receipt && dirError instanceof AtomFsError) {
       error = new AtomFsError({
@@ -222,7 +232,7 @@ export function runBatch(
     } else if (receipt && dirError !== undefined) {
       error = dirError;
     }
-    if (error === undefined) return { id: header.id, receipt, committed };
+    if (error === undefined) return { id: header.id, receipt, committed, timings };
     if (error === ABORT) return { id: header.id, committed, aborted: true };
     return { id: header.id, committed, error: errorToWire(error) };
   });

@@ -54,6 +54,39 @@ export interface StepContext {
    * flushing; the caller flushes them all, then reports the writes.
    */
   deferDirSync?: (dir: string) => void;
+  /** Set when someone subscribes to the write events: time spent per kind of step. */
+  timings?: StepTimings;
+}
+
+/** Milliseconds spent in the steps of one write, by kind (see `events.ts`). */
+export interface StepTimings {
+  writeMs: number;
+  fsyncMs: number;
+  renameMs: number;
+  dirSyncMs: number;
+}
+
+/** Fresh, zeroed timings. */
+export function newTimings(): StepTimings {
+  return { writeMs: 0, fsyncMs: 0, renameMs: 0, dirSyncMs: 0 };
+}
+
+const TIMED: Partial<Record<FsCallName, keyof StepTimings>> = {
+  openExclusive: "writeMs",
+  write: "writeMs",
+  chmod: "writeMs",
+  chown: "writeMs",
+  mkdir: "writeMs",
+  fsync: "fsyncMs",
+  rename: "renameMs",
+  link: "renameMs",
+  syncDir: "dirSyncMs",
+};
+
+/** Add the time since `start` to the step's kind, if it has one. */
+function timed(ctx: StepContext, name: FsCallName, start: number): void {
+  const kind = TIMED[name];
+  if (kind) ctx.timings![kind] += performance.now() - start;
 }
 
 /** Make one filesystem call and return its result. */
@@ -120,6 +153,7 @@ export function runSync<T>(ctx: StepContext, steps: Steps<T>): T {
     const step = next.value;
     if (step.kind === "wait") throw new TypeError("a synchronous write cannot wait for a promise");
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    const start = ctx.timings ? performance.now() : 0;
     for (let retry = 0;; retry++) {
       try {
         outcome = { ok: true, value: sync[step.name]!(...step.args) };
@@ -133,6 +167,7 @@ export function runSync<T>(ctx: StepContext, steps: Steps<T>): T {
         Atomics.wait(sleeper, 0, 0, delay);
       }
     }
+    if (ctx.timings) timed(ctx, step.name, start);
     next = outcome.ok ? steps.next(outcome.value) : steps.throw(outcome.error);
   }
   return next.value;
@@ -156,6 +191,7 @@ export async function runAsync<T>(ctx: StepContext, steps: Steps<T>): Promise<T>
         outcome = { ok: false, error };
       }
     } else {
+      const start = ctx.timings ? performance.now() : 0;
       for (let retry = 0;; retry++) {
         try {
           outcome = { ok: true, value: await calls[step.name]!(...step.args) };
@@ -169,6 +205,7 @@ export async function runAsync<T>(ctx: StepContext, steps: Steps<T>): Promise<T>
           await sleep(delay);
         }
       }
+      if (ctx.timings) timed(ctx, step.name, start);
     }
     next = outcome.ok ? steps.next(outcome.value) : steps.throw(outcome.error);
   }

@@ -12,6 +12,7 @@ import type { PathQueue } from "./_queue.ts";
 import { queueKey } from "./_path.ts";
 import { runAsync, runSync, type StepContext } from "./_steps.ts";
 import { commitOrDiscard, context } from "./_write.ts";
+import type { WriteEvents } from "./_write_events.ts";
 
 /**
  * A new version of a file, written to a hidden temp file beside the target
@@ -76,6 +77,7 @@ const dropped = new FinalizationRegistry<{ adapter: FsAdapter; pending: Pending 
 /** The `AtomicFile` that `openAtomic` returns. */
 export class PendingAtomicFile implements AtomicFile {
   #ctx: StepContext;
+  #events: WriteEvents | undefined;
   #queue: PathQueue;
   #pending: Pending;
   #state: State = "open";
@@ -90,9 +92,11 @@ export class PendingAtomicFile implements AtomicFile {
    * @param ctx The operation's context.
    * @param queue The per-path queue that orders commits.
    * @param pending The temp file.
+   * @param events Where its commit or failure is published.
    */
-  constructor(ctx: StepContext, queue: PathQueue, pending: Pending) {
+  constructor(ctx: StepContext, queue: PathQueue, pending: Pending, events?: WriteEvents) {
     this.#ctx = ctx;
+    this.#events = events;
     this.#queue = queue;
     this.#pending = pending;
     dropped.register(this, { adapter: ctx.adapter, pending }, this);
@@ -151,10 +155,13 @@ export class PendingAtomicFile implements AtomicFile {
     this.#commit = this.#writes.then(() => {
       if (this.#state === "failed") throw this.#failure;
       const key = queueKey(this.path, this.#ctx.adapter.platform);
-      return this.#queue.run(
+      const events = this.#events?.active ? this.#events : undefined;
+      const startedAt = events ? events.start(this.#ctx) : 0;
+      const outcome = this.#queue.run(
         key,
         (ticket) => runAsync(this.#ctx, commitOrDiscard(this.#ctx, this.#pending, ticket)),
       );
+      return events ? events.track(outcome, this.#ctx, startedAt, this.path) : outcome;
     }).then(
       (receipt) => {
         this.#state = "committed";

@@ -8,6 +8,7 @@ import type { FsAdapter } from "./adapter.ts";
 import { type AtomicFile, PendingAtomicFile } from "./atomic_file.ts";
 import {
   type ReadOptions,
+  type ResolvedWriteOptions,
   resolveReadOptions,
   resolveSweepOptions,
   resolveWriteOptions,
@@ -25,8 +26,9 @@ import { absolute, join, queueKey, toPath } from "./_path.ts";
 import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
+import { WriteEvents } from "./_write_events.ts";
 import { PathQueue } from "./_queue.ts";
-import { call, codeOf, runAsync, runSync } from "./_steps.ts";
+import { call, codeOf, runAsync, runSync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
 import { coalescedReceipt, context, supersededReceipt, write } from "./_write.ts";
@@ -151,6 +153,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   const dirs = new DirSyncer();
   // The built-in adapters run small writes whole on a worker thread.
   const offload = offloaderOf(adapter);
+  const events = new WriteEvents(adapter);
   // Async writes share directory fsyncs through `dirs`; a flush has its own
   // retries, and its failure is reported by every write that shared it.
   const syncDir = (dir: string, retryTimeoutMs: number) =>
@@ -184,6 +187,23 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   ): Promise<WriteReceipt> {
     const content = bytesOf(data) ?? sourceOf(data);
     const { resolved, given, ctx } = start(path, options, true);
+    if (!events.active) return await enqueue(content, resolved, given, ctx);
+    const startedAt = events.start(ctx);
+    return await events.track(
+      enqueue(content, resolved, given, ctx),
+      ctx,
+      startedAt,
+      absolute(given, cwd, platform),
+    );
+  }
+
+  /** Queue a validated write behind the earlier ones to the same file. */
+  async function enqueue(
+    content: Uint8Array | ReturnType<typeof sourceOf>,
+    resolved: ResolvedWriteOptions,
+    given: string,
+    ctx: StepContext,
+  ): Promise<WriteReceipt> {
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
@@ -209,7 +229,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
           return here();
         }
         const where = typeof target === "string" ? absolute(target, cwd, platform) : target;
-        return offload.write(key, realPath, where, resolved, content, ticket, here);
+        return offload.write(key, realPath, where, resolved, content, ticket, here, ctx.timings);
       },
       resolved.coalesce ? coalescedReceipt : undefined,
     );
@@ -230,12 +250,22 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
         }`,
       );
     }
-    const { resolved, ctx, target, key } = prepare(path, options, false);
-    return queue.runSync(key, (ticket) => {
-      // Earlier async writes to this file, issued before this call, land first.
-      offload?.fence(key);
-      return runSync(ctx, write(ctx, target, resolved, bytes, ticket));
-    });
+    const { resolved, given, ctx } = start(path, options, false);
+    const startedAt = events.active ? events.start(ctx) : 0;
+    try {
+      const target = runSync(ctx, resolveTarget(ctx, given, resolved));
+      const key = queueKey(target.path, platform);
+      const receipt = queue.runSync(key, (ticket) => {
+        // Earlier async writes to this file, issued before this call, land first.
+        offload?.fence(key);
+        return runSync(ctx, write(ctx, target, resolved, bytes, ticket));
+      });
+      if (startedAt) events.committed(receipt, ctx, startedAt);
+      return receipt;
+    } catch (error) {
+      events.failed(absolute(given, cwd, platform), error);
+      throw error;
+    }
   }
 
   async function writeJson(
@@ -259,7 +289,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   async function openAtomic(path: string | URL, options?: WriteOptions): Promise<AtomicFile> {
     const { resolved, ctx, target } = prepare(path, options, true);
     const pending = await runAsync(ctx, begin(ctx, target, resolved));
-    return new PendingAtomicFile(ctx, queue, pending);
+    return new PendingAtomicFile(ctx, queue, pending, events);
   }
 
   async function readFile(path: string | URL, options?: ReadOptions): Promise<Uint8Array> {

@@ -67,7 +67,7 @@ test("the ring refuses a record when full and accepts it once space is released"
 
 function job(id: number, path: string, text: string): Job {
   const { signal: _s, coalesce: _c, ...options } = resolveWriteOptions(undefined);
-  const header: JobHeader = { id, slot: id, target: path, options, signal: false };
+  const header: JobHeader = { id, slot: id, target: path, options, signal: false, timings: false };
   return { header, data: new TextEncoder().encode(text) };
 }
 
