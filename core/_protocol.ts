@@ -8,6 +8,7 @@ import { call, codeOf, type StepContext, type Steps, wait } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
 import { mountFacts } from "./probe.ts";
 import type { Ticket } from "./_queue.ts";
+import { type Backup, findBackups, linkBackup, pruneBackups } from "./_backups.ts";
 
 /** Linux gives up after 40 links (path_resolution(7)); so do we. */
 const MAX_LINKS = 40;
@@ -52,6 +53,12 @@ export interface Pending {
    * removes that file only, not one another writer put there since).
    */
   inPlace?: { dev: number; ino: number };
+  /**
+   * With `backups: N`: the hard link to the old file made just before the
+   * rename (removed again if the write fails before it), and the backups
+   * that were there already (pruned after the commit).
+   */
+  backup?: { readonly made: Backup; readonly before: readonly Backup[] };
 }
 
 /** Find the file `path` names, following its symlink chain unless `symlinks: "replace"`. */
@@ -359,6 +366,13 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
   }
   let strategy: WriteReceipt["strategy"];
   if (options.overwrite) {
+    if (options.backups > 0 && target.old) {
+      // Linked before the rename, so that a crash leaves the old version
+      // either as the target or under its backup name (or both), never lost.
+      const before = yield* findBackups(target.dir, target.path, adapter.platform);
+      const made = yield* linkBackup(target.path, target.dir, before, adapter.platform);
+      if (made) pending.backup = { made, before };
+    }
     const fallbackCodes = options.fallback === "in-place" ? inPlaceCodes(adapter.platform) : [];
     try {
       yield* call(
@@ -397,6 +411,9 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
           cause: error,
         });
       }
+      // The backup is a link to the very file about to be overwritten: it
+      // would hold the new content, not the old. The write keeps none.
+      yield* dropBackup(pending);
       yield* inPlace(pending, error);
       ticket.committed(options.durability);
       return receipt(options.durability, "in-place");
@@ -425,7 +442,16 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
     }
     strategy = "link";
   }
-  if (achieved !== "full") return receipt(achieved, strategy);
+  if (achieved === "full") yield* flushDirs(ctx, pending);
+  if (pending.backup) {
+    yield* pruneBackups([...pending.backup.before, pending.backup.made], options.backups);
+  }
+  return receipt(achieved, strategy);
+}
+
+/** Step 8: flush the directories the write changed, or leave them to the batch or the shared flush. */
+function* flushDirs(ctx: StepContext, pending: Pending): Steps<void> {
+  const { target } = pending;
   for (const dir of dirsToSync(ctx, pending)) {
     if (ctx.deferDirSync) {
       ctx.deferDirSync(dir);
@@ -448,7 +474,6 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
       });
     }
   }
-  return receipt("full", strategy);
 }
 
 /**
@@ -482,6 +507,20 @@ function* explainRename(ctx: StepContext, pending: Pending, error: unknown): Ste
       `'${facts.probedIn}'); pass { fallback: "in-place" } to overwrite it in place ` +
       "(durable, but not atomic for readers)",
   });
+}
+
+/** Remove the backup link this write made (it is gone already on `ENOENT`). */
+function* dropBackup(pending: Pending): Steps<void> {
+  const backup = pending.backup;
+  if (!backup) return;
+  try {
+    yield* call("unlink", [backup.made.path], "unlink", pending.target.path, "transient", [
+      "ENOENT",
+    ]);
+  } catch (error) {
+    if (codeOf(error) !== "ENOENT") throw error;
+  }
+  pending.backup = undefined;
 }
 
 /**
@@ -585,6 +624,13 @@ export function* cleanup(pending: Pending): Steps<unknown[]> {
   if (!pending.done) {
     try {
       yield* removeTemp(pending);
+    } catch (error) {
+      failures.push(error);
+    }
+    // Not committed: the old file is still the target, and its backup link
+    // would only duplicate it.
+    try {
+      yield* dropBackup(pending);
     } catch (error) {
       failures.push(error);
     }

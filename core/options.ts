@@ -89,6 +89,20 @@ export interface WriteOptions {
    * @default {false}
    */
   coalesce?: boolean;
+  /**
+   * Keep this many previous versions of the file beside it, as hidden hard
+   * links named `.<name>.atomfs-<generation>.bak` (generation 000001, 000002,
+   * …; the highest is the newest). Before the rename, the old file is linked
+   * under the next generation (no copy); after it, generations beyond the
+   * newest `backups` are removed (best-effort: a failure is left for the next
+   * write to retry). `rollback()` restores one, `listBackups()` lists them.
+   * Needs hard links (a filesystem without them fails the write with the
+   * `link` error), and is not kept when `fallback: "in-place"` overwrites the
+   * file (the link would share the overwritten content).
+   *
+   * @default {0}
+   */
+  backups?: number;
   /** Abort before the commit: the temp file is removed and the target untouched. */
   signal?: AbortSignal;
   /** How long transient failures are retried. */
@@ -180,6 +194,7 @@ export interface ResolvedWriteOptions {
   readonly symlinks: "follow" | "replace";
   readonly fallback: "none" | "in-place";
   readonly coalesce: boolean;
+  readonly backups: number;
   readonly signal: AbortSignal | undefined;
   readonly retryTimeoutMs: number;
 }
@@ -221,6 +236,18 @@ function id(name: string, value: unknown): number {
   return value;
 }
 
+/** A count: an integer ≥ 0. */
+function count(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Invalid option ${name}: expected an integer ≥ 0, got ${String(value)}`);
+  }
+  if (value < 0 || !Number.isSafeInteger(value)) {
+    throw new RangeError(`Invalid option ${name}: ${value} must be an integer ≥ 0`);
+  }
+  return value;
+}
+
 /** A duration in milliseconds: a finite number ≥ 0. */
 export function checkMs(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -256,6 +283,14 @@ function options(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+function retryTimeout(retry: unknown): number {
+  if (retry === undefined) return DEFAULT_RETRY_TIMEOUT_MS;
+  if (typeof retry !== "object" || retry === null) {
+    throw new TypeError("Invalid option retry: expected { timeoutMs?: number }");
+  }
+  return checkMs("retry.timeoutMs", (retry as RetryOptions).timeoutMs, DEFAULT_RETRY_TIMEOUT_MS);
+}
+
 /** Validate write options and fill in defaults. Throws `TypeError`/`RangeError`. */
 export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
   const o = options(value);
@@ -280,17 +315,7 @@ export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
       `Invalid option owner: ${String(o.owner)}; expected "preserve" | "none" | { uid, gid }`,
     );
   }
-  let retryTimeoutMs = DEFAULT_RETRY_TIMEOUT_MS;
-  if (o.retry !== undefined) {
-    if (typeof o.retry !== "object" || o.retry === null) {
-      throw new TypeError("Invalid option retry: expected { timeoutMs?: number }");
-    }
-    retryTimeoutMs = checkMs(
-      "retry.timeoutMs",
-      (o.retry as RetryOptions).timeoutMs,
-      DEFAULT_RETRY_TIMEOUT_MS,
-    );
-  }
+  const retryTimeoutMs = retryTimeout(o.retry);
   return {
     durability: oneOf("durability", o.durability, ["full", "file", "none"], "full"),
     mode,
@@ -300,8 +325,26 @@ export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
     symlinks: oneOf("symlinks", o.symlinks, ["follow", "replace"], "follow"),
     fallback: oneOf("fallback", o.fallback, ["none", "in-place"], "none"),
     coalesce: boolean("coalesce", o.coalesce, false),
+    backups: count("backups", o.backups, 0),
     signal: checkSignal(o.signal),
     retryTimeoutMs,
+  };
+}
+
+/** Validate `rollback()` options and fill in defaults. Throws `TypeError`/`RangeError`. */
+export function resolveRollbackOptions(
+  value: unknown,
+): { generation: number | undefined; durability: Durability; retryTimeoutMs: number } {
+  const o = options(value);
+  let generation: number | undefined;
+  if (o.generation !== undefined) {
+    generation = count("generation", o.generation, 0);
+    if (generation < 1) throw new RangeError("Invalid option generation: 0 must be ≥ 1");
+  }
+  return {
+    generation,
+    durability: oneOf("durability", o.durability, ["full", "file", "none"], "full"),
+    retryTimeoutMs: retryTimeout(o.retry),
   };
 }
 
