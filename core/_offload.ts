@@ -10,9 +10,9 @@
 // Only the built-in adapters offload (a wrapper of them, made by spreading
 // one, does not: its own calls must run), only in-memory content up to
 // OFFLOAD_MAX_BYTES (larger writes are dominated by their I/O, not by hops),
-// and only while the worker is healthy: if it cannot start or dies, every
-// write it held is run again on the main thread's async path (a replace is
-// idempotent), and later writes stay there.
+// and only while a worker is healthy: if none can start, writes stay on the
+// main thread's async path; if one dies, every write it held is run again
+// there (a replace is idempotent; the dead thread can no longer rename).
 
 import type { FsAdapter } from "./adapter.ts";
 import type { ResolvedWriteOptions, WriteReceipt } from "./options.ts";
@@ -34,6 +34,13 @@ export const OFFLOAD_MAX_BYTES: number = 1 << 20;
 const JOBS_BYTES = 4 << 20;
 const RESULTS_BYTES = 256 << 10;
 const SLOTS = 1024;
+/**
+ * Workers started at most. A second one starts only while every running one
+ * has a write in flight: sequential writes keep one worker, concurrent ones
+ * get fsyncs in flight side by side, which the filesystem's journal commits
+ * together (ext4 and xfs batch concurrent fsyncs into one commit).
+ */
+const MAX_THREADS = 4;
 /** How long a synchronous write waits for an earlier offloaded write to the same file. */
 const FENCE_TIMEOUT_MS = 30_000;
 
@@ -78,65 +85,96 @@ interface Flight {
   readonly timings: StepTimings | undefined;
   readonly resolve: (receipt: WriteReceipt) => void;
   readonly reject: (error: unknown) => void;
+  /** The worker it was sent to, and its slot there (-1 while waiting for room). */
+  thread?: Thread;
   slot: number;
   onAbort?: () => void;
+}
+
+/** One worker and the memory it shares with the main thread. */
+interface Thread {
+  readonly jobs: Ring;
+  readonly results: Ring;
+  readonly flags: Int32Array<SharedArrayBuffer>;
+  readonly free: number[];
+  readonly inflight: Map<number, Flight>;
+  worker: OffloadWorker | undefined;
+  wakeByMessage: boolean;
+  pumping: boolean;
+  dead: boolean;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Sends writes to one worker thread and settles their promises. */
+/** Sends writes to worker threads and settles their promises. */
 export class Offloader {
   readonly #spawner: OffloadSpawner;
-  #state: "idle" | "running" | "failed" = "idle";
-  #worker: OffloadWorker | undefined;
-  #wakeByMessage = false;
-  #jobs!: Ring;
-  #results!: Ring;
-  #flags!: Int32Array<SharedArrayBuffer>;
-  readonly #free: number[] = [];
-  readonly #inflight = new Map<number, Flight>();
+  /** No worker could start: every write stays on the main thread. */
+  #failed = false;
+  readonly #threads: Thread[] = [];
   readonly #byKey = new Map<string, Set<Flight>>();
   #backlog: Flight[] = [];
   #nextId = 1;
-  #pumping = false;
 
   constructor(spawner: OffloadSpawner) {
     this.#spawner = spawner;
   }
 
-  /** Whether a write of `length` bytes goes to the worker. */
-  accepts(length: number): boolean {
-    return this.#state !== "failed" && length <= OFFLOAD_MAX_BYTES;
+  /** Workers running now. */
+  get threads(): number {
+    return this.#threads.length;
   }
 
-  #start(): boolean {
-    if (this.#state === "running") return true;
-    if (this.#state === "failed") return false;
-    this.#jobs = new Ring(JOBS_BYTES);
-    this.#results = new Ring(RESULTS_BYTES);
-    this.#flags = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
-    for (let slot = SLOTS - 1; slot >= 0; slot--) this.#free.push(slot);
+  /** Whether a write of `length` bytes goes to a worker. */
+  accepts(length: number): boolean {
+    return !this.#failed && length <= OFFLOAD_MAX_BYTES;
+  }
+
+  /** Start one more worker; `undefined` if it cannot start. */
+  #spawn(): Thread | undefined {
+    const flags = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+    const thread: Thread = {
+      jobs: new Ring(JOBS_BYTES),
+      results: new Ring(RESULTS_BYTES),
+      flags,
+      free: Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i),
+      inflight: new Map(),
+      worker: undefined,
+      wakeByMessage: false,
+      pumping: false,
+      dead: false,
+    };
     try {
       const { worker, wakeByMessage } = this.#spawner(
-        { jobs: this.#jobs.buffer, results: this.#results.buffer, flags: this.#flags.buffer },
-        { wake: () => this.#drain(), fail: (error) => this.#fail(error) },
+        { jobs: thread.jobs.buffer, results: thread.results.buffer, flags: flags.buffer },
+        { wake: () => this.#drain(thread), fail: () => this.#lost(thread) },
       );
-      this.#worker = worker;
-      this.#wakeByMessage = wakeByMessage;
-      this.#state = "running";
-      return true;
+      thread.worker = worker;
+      thread.wakeByMessage = wakeByMessage;
     } catch {
-      // No worker here (a sandbox, a bundle without the worker file): the
-      // main thread's async path does every write.
-      this.#state = "failed";
-      return false;
+      // No worker here (a sandbox, a bundle without the worker file).
+      if (this.#threads.length === 0) this.#failed = true;
+      return undefined;
     }
+    this.#threads.push(thread);
+    return thread;
+  }
+
+  /** The worker to send the next write to: an idle one, else a new one, else the least busy. */
+  #pick(): Thread | undefined {
+    let best: Thread | undefined;
+    for (const thread of this.#threads) {
+      if (!best || thread.inflight.size < best.inflight.size) best = thread;
+    }
+    if (best && best.inflight.size === 0) return best;
+    if (this.#threads.length < MAX_THREADS && !this.#failed) return this.#spawn() ?? best;
+    return best;
   }
 
   /**
-   * Run one whole write in the worker. `fallback` runs it on the main thread
-   * instead, if the worker is unavailable or dies before answering.
+   * Run one whole write in a worker. `fallback` runs it on the main thread
+   * instead, if no worker is available or the one holding it dies.
    */
   write(
     key: string,
@@ -149,7 +187,6 @@ export class Offloader {
     timings?: StepTimings,
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    if (!this.#start()) return fallback();
     const { signal, coalesce: _, ...wire } = options;
     return new Promise<WriteReceipt>((resolve, reject) => {
       const flight: Flight = {
@@ -166,67 +203,78 @@ export class Offloader {
         reject,
         slot: -1,
       };
+      if (this.#backlog.length === 0 && !this.#dispatch(flight)) {
+        if (this.#failed) {
+          fallback().then(resolve, reject);
+          return;
+        }
+        this.#backlog.push(flight);
+      } else if (flight.slot < 0) {
+        this.#backlog.push(flight);
+      }
       let same = this.#byKey.get(key);
       if (!same) this.#byKey.set(key, same = new Set());
       same.add(flight);
-      if (this.#inflight.size === 0 && this.#backlog.length === 0) this.#worker!.ref();
-      if (this.#backlog.length > 0 || !this.#dispatch(flight)) this.#backlog.push(flight);
-      this.#pump();
     });
   }
 
-  /** Put a write in the ring; false if there is no room now. */
+  /** Put a write in a worker's ring; false if there is no room now (or no worker). */
   #dispatch(flight: Flight): boolean {
-    const slot = this.#free.pop();
+    const thread = this.#pick();
+    if (!thread) return false;
+    const slot = thread.free.pop();
     if (slot === undefined) return false;
     const header = encoder.encode(JSON.stringify({ ...flight.header, id: flight.id, slot }));
     const length = new Uint8Array(4);
     new DataView(length.buffer).setInt32(0, header.length, true);
-    Atomics.store(this.#flags, slot, SLOT.QUEUED);
-    if (!this.#jobs.push([length, header, flight.data])) {
-      Atomics.store(this.#flags, slot, SLOT.FREE);
-      this.#free.push(slot);
+    Atomics.store(thread.flags, slot, SLOT.QUEUED);
+    if (!thread.jobs.push([length, header, flight.data])) {
+      Atomics.store(thread.flags, slot, SLOT.FREE);
+      thread.free.push(slot);
       return false;
     }
+    flight.thread = thread;
     flight.slot = slot;
-    this.#inflight.set(flight.id, flight);
+    if (thread.inflight.size === 0) thread.worker!.ref();
+    thread.inflight.set(flight.id, flight);
     if (flight.signal) {
-      const flags = this.#flags;
+      const flags = thread.flags;
       flight.onAbort = () => void Atomics.compareExchange(flags, slot, SLOT.QUEUED, SLOT.ABORTED);
       flight.signal.addEventListener("abort", flight.onAbort, { once: true });
     }
+    this.#pump(thread);
     return true;
   }
 
-  /** Wait on the results ring while writes are in flight (hosts that can). */
-  async #pump(): Promise<void> {
-    if (this.#pumping || this.#wakeByMessage || this.#state !== "running") return;
-    this.#pumping = true;
+  /** Wait on a worker's results ring while it has writes in flight (hosts that can). */
+  async #pump(thread: Thread): Promise<void> {
+    if (thread.pumping || thread.wakeByMessage) return;
+    thread.pumping = true;
     try {
-      while (this.#state === "running" && this.#inflight.size > 0) {
-        const seen = this.#results.seq;
-        this.#drain();
-        if (this.#inflight.size === 0) break;
-        const wait = this.#results.waitAsync(seen);
+      while (!thread.dead && thread.inflight.size > 0) {
+        const seen = thread.results.seq;
+        this.#drain(thread);
+        if (thread.inflight.size === 0) break;
+        const wait = thread.results.waitAsync(seen);
         if (wait) await wait;
       }
     } finally {
-      this.#pumping = false;
+      thread.pumping = false;
     }
   }
 
-  /** Settle every write the worker has reported, then send what waited for room. */
-  #drain(): void {
-    if (this.#state !== "running") return;
-    const records = this.#results.take();
+  /** Settle every write a worker has reported, then send what waited for room. */
+  #drain(thread: Thread): void {
+    if (thread.dead) return;
+    const records = thread.results.take();
     const results = records.map((r) => JSON.parse(decoder.decode(r.slice())) as JobResult);
-    this.#results.release();
+    thread.results.release();
     for (const result of results) {
-      const flight = this.#inflight.get(result.id);
+      const flight = thread.inflight.get(result.id);
       if (!flight) continue;
-      this.#inflight.delete(result.id);
-      Atomics.store(this.#flags, flight.slot, SLOT.FREE);
-      this.#free.push(flight.slot);
+      thread.inflight.delete(result.id);
+      Atomics.store(thread.flags, flight.slot, SLOT.FREE);
+      thread.free.push(flight.slot);
       this.#forget(flight);
       if (result.committed) flight.ticket.committed(result.committed);
       if (flight.timings && result.timings) Object.assign(flight.timings, result.timings);
@@ -234,6 +282,12 @@ export class Offloader {
       else if (result.error) flight.reject(errorFromWire(result.error));
       else flight.resolve(result.receipt!);
     }
+    this.#flush();
+    if (thread.inflight.size === 0) thread.worker?.unref();
+  }
+
+  /** Send the writes that waited for room, in order. */
+  #flush(): void {
     while (this.#backlog.length > 0) {
       const flight = this.#backlog[0]!;
       // A synchronous write to the same file may have committed meanwhile.
@@ -248,8 +302,12 @@ export class Offloader {
       if (!this.#dispatch(flight)) break;
       this.#backlog.shift();
     }
-    if (this.#inflight.size === 0 && this.#backlog.length === 0) this.#worker?.unref();
-    else this.#pump();
+    if (this.#backlog.length > 0 && this.#threads.length === 0) {
+      // Every worker is gone: the main thread takes the rest.
+      const rest = this.#backlog;
+      this.#backlog = [];
+      for (const flight of rest) this.#fallBack(flight);
+    }
   }
 
   #forget(flight: Flight): void {
@@ -259,26 +317,33 @@ export class Offloader {
     if (same?.size === 0) this.#byKey.delete(flight.key);
   }
 
-  /** The worker is gone: run everything it held on the main thread. */
-  #fail(_error: unknown): void {
-    if (this.#state === "failed") return;
-    this.#state = "failed";
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    const held = [...this.#inflight.values(), ...this.#backlog];
-    this.#inflight.clear();
-    this.#backlog = [];
-    for (const flight of held) {
-      this.#forget(flight);
-      flight.fallback().then(flight.resolve, flight.reject);
-    }
+  #fallBack(flight: Flight): void {
+    this.#forget(flight);
+    flight.fallback().then(flight.resolve, flight.reject);
+  }
+
+  /**
+   * A worker failed or exited: it runs nothing more, so every write it held
+   * is run again on the main thread. No new worker starts after a loss.
+   */
+  #lost(thread: Thread): void {
+    if (thread.dead) return;
+    thread.dead = true;
+    thread.worker?.terminate();
+    thread.worker = undefined;
+    this.#threads.splice(this.#threads.indexOf(thread), 1);
+    if (this.#threads.length === 0) this.#failed = true;
+    const held = [...thread.inflight.values()];
+    thread.inflight.clear();
+    for (const flight of held) this.#fallBack(flight);
+    this.#flush();
   }
 
   /**
    * Before a synchronous write to `key` puts its content in place: wait until
    * every earlier offloaded write to that file has been renamed into place or
    * has given up, so that the synchronous write, issued later, lands last.
-   * Writes still waiting for room in the ring never started: they see the
+   * Writes still waiting for room in a ring never started: they see the
    * synchronous write's commit when their turn comes, and step aside.
    */
   fence(key: string): void {
@@ -286,13 +351,14 @@ export class Offloader {
     if (!same) return;
     const deadline = Date.now() + FENCE_TIMEOUT_MS;
     for (const flight of same) {
-      if (flight.slot < 0) continue;
+      const thread = flight.thread;
+      if (!thread || flight.slot < 0) continue;
       for (;;) {
-        const state = Atomics.load(this.#flags, flight.slot);
-        if (state === SLOT.DONE || state === SLOT.FREE || this.#state !== "running") break;
+        const state = Atomics.load(thread.flags, flight.slot);
+        if (state === SLOT.DONE || state === SLOT.FREE || thread.dead) break;
         const left = deadline - Date.now();
         if (left <= 0) return;
-        Atomics.wait(this.#flags, flight.slot, state, Math.min(left, 50));
+        Atomics.wait(thread.flags, flight.slot, state, Math.min(left, 50));
       }
     }
   }

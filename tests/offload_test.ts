@@ -22,6 +22,7 @@ import {
 import { offloaderOf, type OffloadSpawner, withOffload } from "../core/_offload.ts";
 import { resolveWriteOptions } from "../core/options.ts";
 import { exploreCrashes, memoryAdapter } from "../adapters/memory.ts";
+import { workerSpawner } from "../adapters/_offload.ts";
 import { runtimeAdapter, writeFile, writeFileSync } from "../mod.ts";
 import { commandFor, fixture } from "./_runtime.ts";
 
@@ -191,16 +192,16 @@ test("writes go to the main thread's async path when no worker can start", async
   assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/a")), "B");
 });
 
-test("writes a worker held when it died run again on the main thread and resolve", async () => {
+test("writes the workers held when they died run again on the main thread and resolve", async () => {
   const mem = memoryAdapter();
   mem.sync.mkdir("/d", 0o755);
-  let fail: ((error: unknown) => void) | undefined;
-  let terminated = false;
-  // A worker that takes jobs and never answers, until it "dies".
+  const fails: ((error: unknown) => void)[] = [];
+  let terminated = 0;
+  // Workers that take jobs and never answer, until they "die".
   const silent: OffloadSpawner = (_init, events) => {
-    fail = events.fail;
+    fails.push(events.fail);
     return {
-      worker: { ref() {}, unref() {}, terminate: () => void (terminated = true) },
+      worker: { ref() {}, unref() {}, terminate: () => void terminated++ },
       wakeByMessage: true,
     };
   };
@@ -212,19 +213,43 @@ test("writes a worker held when it died run again on the main thread and resolve
   ];
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(mem.log.includes("rename"), false, "nothing was written on the main thread yet");
-  fail!(new Error("worker crashed"));
+  assert.ok(fails.length >= 1 && fails.length <= 2, `${fails.length} workers for 2 files`);
+  for (const fail of fails) fail(new Error("worker crashed"));
   const receipts = await Promise.all(writes);
   assert.ok(receipts.every((r) => r.durability === "full"));
-  assert.ok(terminated);
+  assert.equal(terminated, fails.length);
   const text = (p: string) => new TextDecoder().decode(mem.sync.readFile(p));
   assert.equal(text("/d/a"), "A2");
   assert.equal(text("/d/b"), "B");
+  // With every worker lost, later writes stay on the main thread.
+  assert.equal((await fs.writeFile("/d/c", "C")).durability, "full");
+  assert.equal(fails.length <= 2, true, "no worker is started after a loss");
 });
 
 test("an adapter made by spreading a built-in one does not offload (its own calls run)", () => {
   const adapter = runtimeAdapter();
   assert.ok(offloaderOf(adapter), "the runtime's adapter offloads");
   assert.equal(offloaderOf({ ...adapter }), undefined);
+});
+
+test("concurrent writes start more workers (up to a limit); sequential ones keep one", async () => {
+  // The real workers, in a fresh pool.
+  const real = runtimeAdapter();
+  const pool = withOffload({ ...real }, workerSpawner(real.name === "deno" ? "deno" : "node"));
+  const offloader = offloaderOf(pool)!;
+  const disk = createAtomicFs(pool);
+  const dir = tempDir();
+  try {
+    for (let i = 0; i < 20; i++) await disk.writeFile(join(dir, "seq"), `${i}`);
+    assert.equal(offloader.threads, 1, "sequential writes use one worker");
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) => disk.writeFile(join(dir, `f${i}`), `${i}`)),
+    );
+    assert.ok(offloader.threads > 1 && offloader.threads <= 4, `${offloader.threads} workers`);
+    for (let i = 0; i < 64; i++) assert.equal(readFileSync(join(dir, `f${i}`), "utf8"), `${i}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 function tempDir(): string {
