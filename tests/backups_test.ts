@@ -149,6 +149,51 @@ test("backups are kept beside the real file when writing through a symlink", asy
   assert.equal(text(mem, backup!.path), "one");
 });
 
+test("a long file name gets backup names within NAME_MAX, told apart by a hash of the whole name", async () => {
+  const { mem, fs } = memory();
+  const long = (tail: string) => `/d/${"é".repeat(120)}${tail}`;
+  for (const tail of ["a", "b"]) {
+    await fs.writeFile(long(tail), `${tail}1`);
+    await fs.writeFile(long(tail), `${tail}2`, { backups: 1 });
+  }
+  const names = mem.sync.readDir("/d").filter(isBackupName);
+  assert.equal(names.length, 2);
+  for (const name of names) assert.ok(new TextEncoder().encode(name).length <= 255, name);
+  for (const tail of ["a", "b"]) {
+    assert.deepEqual(
+      (await listBackups(mem, long(tail))).map((b) => text(mem, b.path)),
+      [`${tail}1`],
+    );
+  }
+});
+
+test("without hard links a write with backups fails before the rename, saying so", async () => {
+  const mem = memoryAdapter({ lacks: ["link"] });
+  const fs = createAtomicFs(mem);
+  fs.writeFileSync("/t", "old");
+  await assert.rejects(fs.writeFile("/t", "new", { backups: 1 }), (e: unknown) => {
+    assert.ok(e instanceof AtomFsError);
+    assert.equal(e.op, "link");
+    assert.equal(e.code, "EPERM");
+    assert.match(e.message, /backups are hard links/);
+    assert.match(e.message, /backups: 0/);
+    return true;
+  });
+  assert.equal(text(mem, "/t"), "old");
+  assert.deepEqual(mem.sync.readDir("/"), ["t"]);
+});
+
+test('fallback: "in-place" keeps no backup for a write it overwrites in place', async () => {
+  const { mem, fs } = memory();
+  await fs.writeFile("/d/t", "v1");
+  await fs.writeFile("/d/t", "v2", { backups: 2 });
+  mem.inject({ call: "rename", code: "EBUSY" });
+  const receipt = await fs.writeFile("/d/t", "v3", { backups: 2, fallback: "in-place" });
+  assert.equal(receipt.strategy, "in-place");
+  assert.equal(text(mem, "/d/t"), "v3");
+  assert.deepEqual((await listBackups(mem, "/d/t")).map((b) => text(mem, b.path)), ["v1"]);
+});
+
 test("a bad backups option is a TypeError or RangeError, before any I/O", async () => {
   const { mem, fs } = memory();
   const before = mem.log.length;
