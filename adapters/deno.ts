@@ -62,6 +62,8 @@ interface DenoApi {
   lstatSync(path: string): DenoFileInfo;
   readLink(path: string): Promise<string>;
   readLinkSync(path: string): string;
+  symlink(target: string, path: string): Promise<void>;
+  symlinkSync(target: string, path: string): void;
   mkdir(path: string, options: { mode: number }): Promise<void>;
   mkdirSync(path: string, options: { mode: number }): void;
   readFile(path: string): Promise<Uint8Array>;
@@ -188,6 +190,9 @@ const denoSyncCalls: FsSyncCalls<DenoFile> = {
       dir.close();
     }
   }),
+  symlink: guard((target, path) => deno().symlinkSync(target, path)),
+  // Deno has no rmdir: a non-recursive remove of a directory fails unless it is empty.
+  rmdir: guard((path) => deno().removeSync(path)),
 };
 
 /** The asynchronous calls, over `Deno.*`. */
@@ -221,6 +226,8 @@ const denoAsyncCalls: FsAsyncCalls<DenoFile> = {
       dir.close();
     }
   }),
+  symlink: guardAsync((target, path) => deno().symlink(target, path)),
+  rmdir: guardAsync((path) => deno().remove(path)),
 };
 
 /** The last component of a path Deno reports (absolute, either separator on Windows). */

@@ -118,8 +118,13 @@ export interface MemoryAdapter extends FsAdapter<number> {
   hold(path: string): number;
   /** Set a file's modification time. */
   setMtime(path: string, mtimeMs: number): void;
-  /** Create a symlink at `path` whose text is `target` (relative to the link's directory, or absolute). */
-  symlink(target: string, path: string): void;
+  /**
+   * Create a symlink at `path` whose text is `target` (relative to the link's
+   * directory, or absolute). Unlike the other async calls it takes effect at
+   * once, so that a test can set up a link without awaiting; the promise
+   * reports the outcome.
+   */
+  symlink(target: string, path: string): Promise<void>;
 }
 
 interface Meta {
@@ -499,6 +504,29 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       if (node.kind !== "directory") fail("ENOTDIR", "open", path);
       record({ type: "syncDir", dir: node.ino });
     },
+    symlink(target, path) {
+      enter("symlink");
+      const { parent, name, node } = locate(path, false, "symlink");
+      if (node) fail("EEXIST", "symlink", path);
+      const link: LinkNode = { kind: "symlink", target, ...meta(0o777) };
+      parent.entries.set(name, link);
+      parent.mtimeMs = clock();
+      created(parent, name, link);
+      changed(parent, name);
+    },
+    rmdir(path) {
+      enter("rmdir");
+      const { parent, name, node } = locate(path, false, "rmdir");
+      if (!node) fail("ENOENT", "rmdir", path);
+      if (node.kind !== "directory") fail("ENOTDIR", "rmdir", path);
+      if (node === root) fail("EBUSY", "rmdir", path);
+      if (node.entries.size > 0) fail("ENOTEMPTY", "rmdir", path);
+      watchers.delete(node);
+      parent.entries.delete(name);
+      parent.mtimeMs = clock();
+      record({ type: "entry", dir: parent.ino, name, ino: undefined });
+      changed(parent, name);
+    },
   };
 
   // Each async call does its work on a later microtask, so that concurrent
@@ -507,7 +535,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   // A flush (fsync of a file or directory) takes effect when it is issued and
   // reports later: it covers what happened before it began, and nothing done
   // while it is in flight — the most a real fsync promises.
-  const atIssue = new Set<FsCallName>(["fsync", "syncDir"]);
+  // symlink too: tests create links with it without awaiting (see MemoryAdapter.symlink).
+  const atIssue = new Set<FsCallName>(["fsync", "syncDir", "symlink"]);
   const calls = Object.fromEntries(
     (Object.keys(sync) as FsCallName[]).map((name) => [
       name,
@@ -574,14 +603,6 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     setMtime(path, mtimeMs) {
       existing(path, false, "utimes").mtimeMs = mtimeMs;
-    },
-    symlink(target, path) {
-      const { parent, name, node } = locate(path, false, "symlink");
-      if (node) fail("EEXIST", "symlink", path);
-      const link: LinkNode = { kind: "symlink", target, ...meta(0o777) };
-      parent.entries.set(name, link);
-      created(parent, name, link);
-      changed(parent, name);
     },
   };
   recorders.set(adapter, {

@@ -98,6 +98,8 @@ export const nodeSyncCalls: FsSyncCalls<number> = {
       fs.closeSync(fd);
     }
   },
+  symlink: (target, path) => fs.symlinkSync(target, path),
+  rmdir: (path) => fs.rmdirSync(path),
 };
 
 function settle<T>(resolve: (value: T) => void, reject: (error: unknown) => void) {
@@ -159,6 +161,8 @@ export const nodeAsyncCalls: FsAsyncCalls<number> = {
       await promised((done) => fs.close(fd, done));
     }
   },
+  symlink: (target, path) => promised((done) => fs.symlink(target, path, done)),
+  rmdir: (path) => promised((done) => fs.rmdir(path, done)),
 };
 
 /**

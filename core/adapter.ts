@@ -85,6 +85,15 @@ export interface FsSyncCalls<H = unknown> {
   readDir(path: string): string[];
   /** Open the directory and `fsync` it, so that renames and links in it are durable. */
   syncDir(path: string): void;
+  /**
+   * Create a symlink at `path` whose text is `target`, stored as given (a
+   * relative target is resolved from the link's directory when followed);
+   * fails with `EEXIST` if `path` exists. Used by `writeDirectory`, which is
+   * POSIX only (on Windows a symlink needs a privilege).
+   */
+  symlink(target: string, path: string): void;
+  /** Remove an empty directory (`rmdir(2)`); fails with `ENOTEMPTY` if it has entries. */
+  rmdir(path: string): void;
 }
 
 /** The asynchronous twin of {@linkcode FsSyncCalls}: same calls, same errors, as promises. */
@@ -125,6 +134,10 @@ export interface FsAsyncCalls<H = unknown> {
   readDir(path: string): Promise<string[]>;
   /** See {@linkcode FsSyncCalls.syncDir}. */
   syncDir(path: string): Promise<void>;
+  /** See {@linkcode FsSyncCalls.symlink}. */
+  symlink(target: string, path: string): Promise<void>;
+  /** See {@linkcode FsSyncCalls.rmdir}. */
+  rmdir(path: string): Promise<void>;
 }
 
 /** The name of one filesystem call, shared by the sync and async forms. */
