@@ -6,6 +6,14 @@ import type { FsAdapter } from "./core/adapter.ts";
 import { type AtomicFs, createAtomicFs } from "./core/atomic_fs.ts";
 import type { AtomicFile } from "./core/atomic_file.ts";
 import type { MountCapabilities } from "./core/probe.ts";
+import type { FileWatch, WatchOptions } from "./core/watch.ts";
+import type { Reloadable, ReloadableOptions } from "./core/reloadable.ts";
+import type { BackupInfo, RollbackOptions, RollbackReceipt } from "./core/backups.ts";
+import type {
+  DirectoryReceipt,
+  DirectorySnapshot,
+  WriteDirectoryOptions,
+} from "./core/write_directory.ts";
 import type {
   ReadOptions,
   SweepOptions,
@@ -261,4 +269,156 @@ export function sweep(dir: string | URL, options?: SweepOptions): Promise<SweepR
  */
 export function probe(dir: string | URL): Promise<MountCapabilities> {
   return fs().probe(dir);
+}
+
+/**
+ * Versions of a file as it is replaced, by any process. Watches the file's
+ * directory (a watch on the file itself goes silent after the first rename),
+ * ignores atomfs temp files, survives deletion and re-creation, debounces
+ * bursts and yields a version only when its content really changed. Falls
+ * back to polling where the probe finds that a watch does not see renames
+ * (network filesystems) or the runtime has no watcher.
+ *
+ * @param path The file (a string or a `file:` URL).
+ * @param options `initial` (yield the current version first), `poll`
+ * (`"auto"` or an interval in ms), `debounceMs`, `onError` (read failures,
+ * reported without ending the iteration) and `signal`.
+ * @returns An async iterable of `{ path, content, hash, size, mtimeMs }`; dispose it to stop.
+ * @throws {TypeError | RangeError} On bad arguments.
+ *
+ * @example Follow a config file
+ * ```ts
+ * import { watch } from "@atomfs/atomfs";
+ *
+ * await using versions = watch("./config.json", { initial: true, onError: console.error });
+ * for await (const version of versions) {
+ *   console.log(`config ${version.hash.slice(0, 8)}: ${version.size} bytes`);
+ * }
+ * ```
+ */
+export function watch(path: string | URL, options?: WatchOptions): FileWatch {
+  return fs().watch(path, options);
+}
+
+/**
+ * The latest valid parsed value of a file, reloaded as the file is replaced.
+ * A version that fails to parse or validate keeps the last good value and is
+ * reported; a reload that takes longer than `timeoutMs` (default 5 s) is
+ * reported as a timeout.
+ *
+ * @param path The file (a string or a `file:` URL).
+ * @param options `parse` (bytes to value; throw to reject a version), `timeoutMs`, `onError`, and watch options.
+ * @returns The value holder: `value`, `hash`, `loadedAt`, `ready()`; dispose it to stop.
+ * @throws {TypeError | RangeError} On bad arguments.
+ *
+ * @example Hot-reload a JSON config
+ * ```ts
+ * import { reloadable } from "@atomfs/atomfs";
+ *
+ * await using config = reloadable("./config.json", {
+ *   parse: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as { port: number },
+ *   onError: (error) => console.error(`config not reloaded: ${error}`),
+ * });
+ * const { port } = await config.ready();
+ * console.log(port, config.hash);
+ * ```
+ */
+export function reloadable<T>(path: string | URL, options: ReloadableOptions<T>): Reloadable<T> {
+  return fs().reloadable(path, options);
+}
+
+/**
+ * The backups kept of a file by writes with `{ backups: N }`, newest first.
+ *
+ * @param path The file (a string or a `file:` URL).
+ * @returns Each backup's path, generation, SHA-256 hash, size and time.
+ * @throws {AtomFsError} If the directory cannot be listed.
+ *
+ * @example List backups
+ * ```ts
+ * import { listBackups } from "@atomfs/atomfs";
+ *
+ * for (const backup of await listBackups("./app.json")) {
+ *   console.log(backup.generation, backup.hash.slice(0, 8), backup.size);
+ * }
+ * ```
+ */
+export function listBackups(path: string | URL): Promise<BackupInfo[]> {
+  return fs().listBackups(path);
+}
+
+/**
+ * Restore a file's newest (or a chosen) backup atomically and durably. The
+ * version it replaces is kept as the newest backup, so a second rollback
+ * undoes the first. Runs after the writes to the file issued before it.
+ *
+ * @param path The file (a string or a `file:` URL).
+ * @param options `generation` (default the newest), `durability`, `retry`.
+ * @returns What was restored, and where the replaced version was kept.
+ * @throws {AtomFsError} With code `ENOENT` when the file has no such backup.
+ *
+ * @example Undo a bad write
+ * ```ts
+ * import { rollback, writeFile } from "@atomfs/atomfs";
+ *
+ * await writeFile("./app.json", '{"port":80}', { backups: 3 });
+ * await writeFile("./app.json", '{"port":', { backups: 3 }); // oops
+ * await rollback("./app.json");
+ * ```
+ */
+export function rollback(path: string | URL, options?: RollbackOptions): Promise<RollbackReceipt> {
+  return fs().rollback(path, options);
+}
+
+/**
+ * Replace a whole set of files at once, in the Kubernetes `..data` layout:
+ * the set is written to a fresh hidden generation directory, a `..data`
+ * symlink is switched to it by one rename, and each visible name is a
+ * symlink into `..data`. Skips the switch when nothing changed. POSIX only.
+ *
+ * @param dir The directory holding the set (a string or a `file:` URL).
+ * @param files File names (no `/`, not starting with `..`) and their contents.
+ * @param options `durability` (default `"full"`), `backups` (generations kept, default 0), `mode`.
+ * @returns The generation written, the previous one, and whether it switched.
+ * @throws {TypeError | RangeError} On bad arguments, before any I/O.
+ * @throws {AtomFsError} On an I/O failure, or with code `ENOTSUP` on Windows.
+ *
+ * @example Switch two files together
+ * ```ts
+ * import { writeDirectory } from "@atomfs/atomfs";
+ *
+ * const receipt = await writeDirectory("./config", {
+ *   "app.json": '{"port":8080}',
+ *   "tls.pem": "-----BEGIN CERTIFICATE-----…",
+ * });
+ * console.log(receipt.generation, receipt.switched);
+ * ```
+ */
+export function writeDirectory(
+  dir: string | URL,
+  files: Record<string, string | Uint8Array>,
+  options?: WriteDirectoryOptions,
+): Promise<DirectoryReceipt> {
+  return fs().writeDirectory(dir, files, options);
+}
+
+/**
+ * Read every file of a set written by {@linkcode writeDirectory}, all from
+ * one generation. (Opening `dir/a` and then `dir/b` by their visible names
+ * can see two generations if a switch happens between the opens.)
+ *
+ * @param dir The directory holding the set (a string or a `file:` URL).
+ * @returns The generation and its files.
+ * @throws {AtomFsError} On an I/O failure; code `ENOENT` if `dir` holds no set.
+ *
+ * @example Read a consistent pair
+ * ```ts
+ * import { readDirectory } from "@atomfs/atomfs";
+ *
+ * const { generation, files } = await readDirectory("./config");
+ * console.log(generation, Object.keys(files));
+ * ```
+ */
+export function readDirectory(dir: string | URL): Promise<DirectorySnapshot> {
+  return fs().readDirectory(dir);
 }

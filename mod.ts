@@ -17,17 +17,31 @@
  */
 
 export {
+  listBackups,
   openAtomic,
   probe,
+  readDirectory,
   readFile,
   readJson,
   readTextFile,
+  reloadable,
+  rollback,
   runtimeAdapter,
   sweep,
+  watch,
+  writeDirectory,
   writeFile,
   writeFileSync,
   writeJson,
 } from "./_default.ts";
+export type { FileVersion, FileWatch, WatchOptions, WatchSetup } from "./core/watch.ts";
+export type { Reloadable, ReloadableOptions } from "./core/reloadable.ts";
+export type { BackupInfo, RollbackOptions, RollbackReceipt } from "./core/backups.ts";
+export type {
+  DirectoryReceipt,
+  DirectorySnapshot,
+  WriteDirectoryOptions,
+} from "./core/write_directory.ts";
 export { type AtomicFs, createAtomicFs } from "./core/atomic_fs.ts";
 export type { AtomicFile } from "./core/atomic_file.ts";
 export type { MountCapabilities, MountCapability } from "./core/probe.ts";

@@ -32,6 +32,26 @@ import { call, codeOf, runAsync, runSync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
 import { coalescedReceipt, context, supersededReceipt, write } from "./_write.ts";
+import { type FileWatch, watch as watchFile, type WatchOptions } from "./watch.ts";
+import {
+  type Reloadable,
+  reloadable as reloadableFile,
+  type ReloadableOptions,
+} from "./reloadable.ts";
+import {
+  type BackupInfo,
+  listBackups,
+  rollback as rollbackFile,
+  type RollbackOptions,
+  type RollbackReceipt,
+} from "./backups.ts";
+import {
+  type DirectoryReceipt,
+  type DirectorySnapshot,
+  readDirectory,
+  writeDirectory as writeDirectorySet,
+  type WriteDirectoryOptions,
+} from "./write_directory.ts";
 
 /** The atomfs API bound to one {@linkcode FsAdapter}; see {@linkcode createAtomicFs}. */
 export interface AtomicFs {
@@ -126,6 +146,65 @@ export interface AtomicFs {
    * @throws {AtomFsError} If the directory cannot be probed (missing, read-only, …).
    */
   probe(dir: string | URL): Promise<MountCapabilities>;
+  /**
+   * Versions of a file as it is replaced (see the module-level `watch`).
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options Initial version, polling, debounce, error reports, signal.
+   * @returns An async iterable of versions; dispose it to stop.
+   * @throws {TypeError | RangeError} On bad arguments.
+   */
+  watch(path: string | URL, options?: WatchOptions): FileWatch;
+  /**
+   * The latest valid parsed value of a file, reloaded as it is replaced (see the module-level `reloadable`).
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options How to parse it, the reload timeout, error reports.
+   * @returns The reloadable value; dispose it to stop.
+   * @throws {TypeError | RangeError} On bad arguments.
+   */
+  reloadable<T>(path: string | URL, options: ReloadableOptions<T>): Reloadable<T>;
+  /**
+   * The backups kept of a file by `{ backups: N }`, newest first.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @returns Each backup's path, generation, hash, size and time.
+   * @throws {AtomFsError} If the directory cannot be listed.
+   */
+  listBackups(path: string | URL): Promise<BackupInfo[]>;
+  /**
+   * Restore a backup atomically and durably, after the writes to the file
+   * issued before it; the version it replaces becomes the newest backup.
+   *
+   * @param path The file (a string or a `file:` URL).
+   * @param options Which generation (default the newest), durability, retry.
+   * @returns What was restored, and where the replaced version was kept.
+   * @throws {AtomFsError} With code `ENOENT` when there is no such backup.
+   */
+  rollback(path: string | URL, options?: RollbackOptions): Promise<RollbackReceipt>;
+  /**
+   * Replace a whole set of files at once (POSIX; see the module-level `writeDirectory`).
+   *
+   * @param dir The directory holding the set.
+   * @param files File names and contents.
+   * @param options Durability, backups, mode.
+   * @returns The generation written, or that nothing changed.
+   * @throws {TypeError | RangeError} On bad arguments, before any I/O.
+   * @throws {AtomFsError} On an I/O failure, or with code `ENOTSUP` on Windows.
+   */
+  writeDirectory(
+    dir: string | URL,
+    files: Record<string, string | Uint8Array>,
+    options?: WriteDirectoryOptions,
+  ): Promise<DirectoryReceipt>;
+  /**
+   * Read every file of a directory set from one generation.
+   *
+   * @param dir The directory holding the set.
+   * @returns The generation and its files.
+   * @throws {AtomFsError} On an I/O failure; code `ENOENT` if `dir` holds no set.
+   */
+  readDirectory(dir: string | URL): Promise<DirectorySnapshot>;
 }
 
 /**
@@ -368,8 +447,22 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     return await probeDir(adapter, folder);
   }
 
+  async function rollback(path: string | URL, options?: RollbackOptions) {
+    // After every write to the file issued before it, and before any issued after.
+    const { ctx, given, resolved } = start(path, undefined, true);
+    const target = runSync(ctx, resolveTarget(ctx, given, resolved));
+    const key = queueKey(target.path, platform);
+    return await queue.run(key, () => rollbackFile(adapter, path, options));
+  }
+
   return {
     adapter,
+    watch: (path, options) => watchFile(adapter, path, options),
+    reloadable: (path, options) => reloadableFile(adapter, path, options),
+    listBackups: (path) => listBackups(adapter, path),
+    rollback,
+    writeDirectory: (dir, files, options) => writeDirectorySet(adapter, dir, files, options),
+    readDirectory: (dir) => readDirectory(adapter, dir),
     writeFile,
     writeFileSync,
     writeJson,

@@ -116,7 +116,6 @@ async function locate(
  * @example List the versions kept of a file
  * ```ts
  * import { createAtomicFs } from "@atomfs/atomfs";
- * import { listBackups } from "@atomfs/atomfs";
  * import { memoryAdapter } from "@atomfs/atomfs/memory";
  *
  * const adapter = memoryAdapter();
@@ -124,7 +123,7 @@ async function locate(
  * for (const text of ["one", "two", "three"]) {
  *   await fs.writeFile("/app.json", text, { backups: 5 });
  * }
- * for (const backup of await listBackups(adapter, "/app.json")) {
+ * for (const backup of await fs.listBackups("/app.json")) {
  *   console.log(backup.generation, backup.size, backup.hash.slice(0, 12));
  * }
  * // 2 3 …  ("two")
@@ -189,14 +188,13 @@ function* readBackup(
  * @example Undo a bad write
  * ```ts
  * import { createAtomicFs } from "@atomfs/atomfs";
- * import { rollback } from "@atomfs/atomfs";
  * import { memoryAdapter } from "@atomfs/atomfs/memory";
  *
  * const adapter = memoryAdapter();
  * const fs = createAtomicFs(adapter);
  * await fs.writeFile("/app.json", '{"port":80}', { backups: 3 });
  * await fs.writeFile("/app.json", '{"port":', { backups: 3 }); // oops
- * await rollback(adapter, "/app.json");
+ * await fs.rollback("/app.json");
  * console.log(await fs.readTextFile("/app.json")); // {"port":80}
  * ```
  */

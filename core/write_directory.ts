@@ -518,14 +518,13 @@ async function switchTo(
  * @example Publish a configuration set, then read it back consistently
  * ```ts
  * import { readDirectory, writeDirectory } from "@atomfs/atomfs";
- * import { nodeAdapter } from "@atomfs/atomfs/node";
  *
- * const receipt = await writeDirectory(nodeAdapter, "./config", {
+ * const receipt = await writeDirectory("./config", {
  *   "app.json": '{"port":8080}',
  *   "tls.pem": "-----BEGIN CERTIFICATE-----…",
  * }, { backups: 1 });
  * console.log(receipt.generation, receipt.switched); // e.g. 1 true
- * const { files } = await readDirectory(nodeAdapter, "./config");
+ * const { files } = await readDirectory("./config");
  * console.log(new TextDecoder().decode(files["app.json"])); // {"port":8080}
  * ```
  */
@@ -566,9 +565,8 @@ export function writeDirectory(
  * @example Read a consistent pair
  * ```ts
  * import { readDirectory } from "@atomfs/atomfs";
- * import { nodeAdapter } from "@atomfs/atomfs/node";
  *
- * const { generation, files } = await readDirectory(nodeAdapter, "./config");
+ * const { generation, files } = await readDirectory("./config");
  * console.log(generation, Object.keys(files)); // e.g. 3 ["app.json", "tls.pem"]
  * ```
  */

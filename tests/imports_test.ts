@@ -39,6 +39,12 @@ test("the entry point exports the whole public API", async () => {
       "readJson",
       "sweep",
       "probe",
+      "watch",
+      "reloadable",
+      "listBackups",
+      "rollback",
+      "writeDirectory",
+      "readDirectory",
       "createAtomicFs",
       "AtomFsError",
     ]

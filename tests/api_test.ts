@@ -1,0 +1,64 @@
+// The runtime-bound functions of mod.ts for issue 5's features, end to end
+// on disk: backups and rollback through the queue, a directory set, a watch.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { listBackups, readDirectory, rollback, watch, writeDirectory, writeFile } from "../mod.ts";
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "atomfs-api-"));
+}
+
+test("rollback() waits for the writes issued before it and restores the version before the last", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "app.json");
+    await writeFile(file, "v1", { backups: 2 });
+    const writes = [writeFile(file, "v2", { backups: 2 }), writeFile(file, "bad", { backups: 2 })];
+    // Issued after the writes, not awaited first: it must still run after them.
+    const receipt = await rollback(file);
+    await Promise.all(writes);
+    assert.equal(readFileSync(file, "utf8"), "v2");
+    assert.ok(receipt.kept, "the bad version is kept as a backup");
+    const backups = await listBackups(file);
+    assert.ok(backups.length >= 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("writeDirectory() and readDirectory() through the public API", async () => {
+  const dir = tempDir();
+  try {
+    const first = await writeDirectory(dir, { a: "1", b: "1" });
+    const second = await writeDirectory(dir, { a: "2", b: "2" });
+    assert.equal(first.switched && second.switched, true);
+    const { generation, files } = await readDirectory(dir);
+    assert.equal(generation, second.generation);
+    assert.equal(new TextDecoder().decode(files.b), "2");
+    assert.equal(readFileSync(join(dir, "a"), "utf8"), "2");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("watch() through the public API sees a replace", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "w.txt");
+    await writeFile(file, "one");
+    await using versions = watch(file, { initial: true });
+    const seen: string[] = [];
+    for await (const version of versions) {
+      seen.push(new TextDecoder().decode(version.content));
+      if (seen.length === 1) await writeFile(file, "two");
+      else break;
+    }
+    assert.deepEqual(seen, ["one", "two"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
