@@ -27,6 +27,8 @@ export type AtomFsOp =
   | "rename"
   | "link"
   | "unlink"
+  | "symlink"
+  | "rmdir"
   | "sync-dir"
   | "in-place"
   | "open"
@@ -109,6 +111,8 @@ const VERB: Record<AtomFsOp, string> = {
   "rename": "Cannot replace",
   "link": "Cannot create",
   "unlink": "Cannot remove",
+  "symlink": "Cannot create the symlink",
+  "rmdir": "Cannot remove the directory",
   "sync-dir": "Cannot flush the directory entry of",
   "in-place": "Cannot overwrite in place",
   "open": "Cannot open",

@@ -266,7 +266,7 @@ async function removeGeneration(adapter: FsAdapter, dir: string, generation: num
     const file = join(path, name, "posix");
     await ifExists("unlink", file, () => adapter.unlink(file));
   }
-  await ifExists("unlink", path, () => adapter.rmdir(path));
+  await ifExists("rmdir", path, () => adapter.rmdir(path));
 }
 
 /**
@@ -387,7 +387,7 @@ async function switchTo(
   const addLinks = async () => {
     for (const name of missing) {
       const path = join(dir, name, "posix");
-      await step("link", path, () => adapter.symlink(`${DATA}/${name}`, path));
+      await step("symlink", path, () => adapter.symlink(`${DATA}/${name}`, path));
       layout.links.add(name);
     }
   };
@@ -437,7 +437,7 @@ async function switchTo(
     // (the name is absent, as in the old set), from it on they resolve.
     for (const name of missing) {
       const path = join(dir, name, "posix");
-      await step("link", path, () => adapter.symlink(`${DATA}/${name}`, path));
+      await step("symlink", path, () => adapter.symlink(`${DATA}/${name}`, path));
       made.push(name);
       layout.links.add(name);
     }
@@ -452,7 +452,7 @@ async function switchTo(
       await prune(adapter, dir, layout, current, spared, Math.max(options.backups - 1, 0));
     }
     const tmp = join(dir, DATA_TMP, "posix");
-    await step("link", tmp, () => adapter.symlink(`..${generation}`, tmp));
+    await step("symlink", tmp, () => adapter.symlink(`..${generation}`, tmp));
     try {
       await step(
         "rename",
