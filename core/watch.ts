@@ -44,7 +44,9 @@ export interface WatchOptions {
    * the runtime has no watcher, or the probe cannot run (a read-only
    * directory), a check every 100 ms. A number: no events, a check every that
    * many milliseconds. A check is one `lstat`; the file is read only when
-   * its inode, size or modification time moved.
+   * its inode, size or modification time moved. On a network mount another
+   * client's change shows only once the mount's attribute cache expires
+   * (sshfs: up to 20 s, its `cache_timeout`; measured in tests/watch_test.ts).
    *
    * @default {"auto"}
    */
