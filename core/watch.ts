@@ -7,10 +7,14 @@
 import type { FileStat, FsAdapter } from "./adapter.ts";
 import { AtomFsError } from "./errors.ts";
 import { checkMs, checkSignal } from "./options.ts";
-import { absolute, basename, dirname, toPath } from "./_path.ts";
+import { absolute, basename, dirname, join, toPath } from "./_path.ts";
 import { probeDir } from "./probe.ts";
 import { call, codeOf, runAsync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
+import { readDirectory } from "./write_directory.ts";
+
+/** The symlink a `writeDirectory` switch replaces. */
+const SET_LINK = "..data";
 
 /** One whole version of a watched file. */
 export interface FileVersion {
@@ -24,6 +28,15 @@ export interface FileVersion {
   readonly size: number;
   /** The file's modification time when it was read, in ms since the epoch. */
   readonly mtimeMs: number;
+  /**
+   * For a directory written by `writeDirectory`: the generation switched to.
+   * `content` is then a JSON manifest of the set (`{ generation, files: {
+   * name: sha256 } }`), `size` the total size of its files, and `mtimeMs`
+   * the time of the switch.
+   */
+  readonly generation?: number;
+  /** For a directory written by `writeDirectory`: every file of the set, all of one generation. */
+  readonly files?: Readonly<Record<string, Uint8Array>>;
 }
 
 /** Options of {@linkcode watch}. */
@@ -214,7 +227,9 @@ class VersionWatch implements FileWatch {
   readonly ready: Promise<WatchSetup>;
   readonly #adapter: FsAdapter;
   readonly #options: ResolvedWatchOptions;
-  readonly #name: string;
+  #name: string;
+  /** Watching a directory set (`writeDirectory`): one version per switch. */
+  #set = false;
   #closed = false;
   #disposed: Promise<void> | undefined;
   #iterated = false;
@@ -247,7 +262,9 @@ class VersionWatch implements FileWatch {
   async #start(): Promise<WatchSetup> {
     const adapter = this.#adapter;
     const { poll } = this.#options;
-    const dir = dirname(this.path, adapter.platform);
+    this.#set = await this.#isSet();
+    if (this.#set) this.#name = SET_LINK;
+    const dir = this.#set ? this.path : dirname(this.path, adapter.platform);
     let events = false;
     let pollMs: number | undefined;
     if (typeof poll === "number") {
@@ -300,6 +317,19 @@ class VersionWatch implements FileWatch {
     return { events, pollMs };
   }
 
+  /** Whether the path is a directory holding a `writeDirectory` set. */
+  async #isSet(): Promise<boolean> {
+    try {
+      const ctx = this.#context();
+      const link = join(this.path, SET_LINK, this.#adapter.platform);
+      const stat = await runAsync(ctx, call("lstat", [this.path], "stat", this.path));
+      if (stat.kind !== "directory") return false;
+      return (await runAsync(ctx, call("lstat", [link], "stat", link))).kind === "symlink";
+    } catch {
+      return false;
+    }
+  }
+
   #onName(name: string): void {
     if (isTempName(name)) return;
     const same = this.#adapter.platform === "windows"
@@ -332,8 +362,10 @@ class VersionWatch implements FileWatch {
   async #poll(): Promise<void> {
     try {
       const stat = await this.#lstat();
-      // A symlink's own metadata says nothing of its target's content: read it.
-      if (stat?.kind === "symlink" || signature(stat) !== this.#lastSignature) this.#kick();
+      // A symlink's own metadata says nothing of its target's content: read
+      // it. A set's ..data link is new at every switch: its metadata is enough.
+      const link = stat?.kind === "symlink" && !this.#set;
+      if (link || signature(stat) !== this.#lastSignature) this.#kick();
     } catch {
       // The read that a change triggers reports errors; a failed check waits for the next one.
     }
@@ -344,10 +376,11 @@ class VersionWatch implements FileWatch {
   }
 
   async #lstat(): Promise<FileStat | undefined> {
+    const path = this.#set ? join(this.path, SET_LINK, this.#adapter.platform) : this.path;
     try {
       return await runAsync(
         this.#context(),
-        call("lstat", [this.path], "stat", this.path, "transient", ["ENOENT"]),
+        call("lstat", [path], "stat", path, "transient", ["ENOENT"]),
       );
     } catch (error) {
       if (codeOf(error) === "ENOENT") return undefined;
@@ -361,6 +394,7 @@ class VersionWatch implements FileWatch {
    * then reported.
    */
   async #read(publish: boolean): Promise<void> {
+    if (this.#set) return await this.#readSet(publish);
     let failures = 0;
     let unstable = 0;
     while (!this.#closed) {
@@ -412,6 +446,48 @@ class VersionWatch implements FileWatch {
           return;
         }
         if (codeOf(error) === "EAGAIN" || failures >= READ_RETRY_MS.length) {
+          this.#report(error);
+          return;
+        }
+        await sleep(READ_RETRY_MS[failures++]!);
+      }
+    }
+  }
+
+  /** Read the whole set of one generation; pass it on when the generation changed. */
+  async #readSet(publish: boolean): Promise<void> {
+    for (let failures = 0; !this.#closed;) {
+      try {
+        const stat = await this.#lstat();
+        const snapshot = await readDirectory(this.#adapter, this.path);
+        const names = Object.keys(snapshot.files).sort();
+        const files: Record<string, string> = {};
+        let size = 0;
+        for (const name of names) {
+          files[name] = await sha256Hex(snapshot.files[name]!);
+          size += snapshot.files[name]!.length;
+        }
+        const content = new TextEncoder().encode(
+          JSON.stringify({ generation: snapshot.generation, files }),
+        );
+        this.#lastSignature = signature(stat);
+        const hash = await sha256Hex(content);
+        if (hash === this.#lastHash) return;
+        this.#lastHash = hash;
+        if (publish) {
+          this.#offer({
+            path: this.path,
+            content,
+            hash,
+            size,
+            mtimeMs: stat?.mtimeMs ?? Date.now(),
+            generation: snapshot.generation,
+            files: snapshot.files,
+          });
+        }
+        return;
+      } catch (error) {
+        if (failures >= READ_RETRY_MS.length) {
           this.#report(error);
           return;
         }
