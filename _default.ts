@@ -11,6 +11,8 @@ import type { Reloadable, ReloadableOptions } from "./core/reloadable.ts";
 import type { BackupInfo, RollbackOptions, RollbackReceipt } from "./core/backups.ts";
 import type {
   DirectoryReceipt,
+  DirectoryRollbackOptions,
+  DirectoryRollbackReceipt,
   DirectorySnapshot,
   WriteDirectoryOptions,
 } from "./core/write_directory.ts";
@@ -421,4 +423,31 @@ export function writeDirectory(
  */
 export function readDirectory(dir: string | URL): Promise<DirectorySnapshot> {
   return fs().readDirectory(dir);
+}
+
+/**
+ * Switch a set written by {@linkcode writeDirectory} back to a backup
+ * generation it kept (`backups: N`). The backup's files become a new
+ * generation, switched to atomically like any write; the generation replaced
+ * is kept as the newest backup, so a second rollback undoes the first.
+ *
+ * @param dir The directory holding the set (a string or a `file:` URL).
+ * @param options `generation` (default: the newest backup) and `durability`.
+ * @returns The generation restored, the new generation holding it, the one replaced.
+ * @throws {AtomFsError} With code `ENOENT` when `dir` holds no set or no such backup.
+ *
+ * @example Undo a bad switch
+ * ```ts
+ * import { rollbackDirectory, writeDirectory } from "@atomfs/atomfs";
+ *
+ * await writeDirectory("./config", { "app.json": '{"port":80}' }, { backups: 2 });
+ * await writeDirectory("./config", { "app.json": '{"port":' }, { backups: 2 }); // oops
+ * await rollbackDirectory("./config");
+ * ```
+ */
+export function rollbackDirectory(
+  dir: string | URL,
+  options?: DirectoryRollbackOptions,
+): Promise<DirectoryRollbackReceipt> {
+  return fs().rollbackDirectory(dir, options);
 }

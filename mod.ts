@@ -26,6 +26,7 @@ export {
   readTextFile,
   reloadable,
   rollback,
+  rollbackDirectory,
   runtimeAdapter,
   sweep,
   watch,
@@ -39,6 +40,8 @@ export type { Reloadable, ReloadableOptions } from "./core/reloadable.ts";
 export type { BackupInfo, RollbackOptions, RollbackReceipt } from "./core/backups.ts";
 export type {
   DirectoryReceipt,
+  DirectoryRollbackOptions,
+  DirectoryRollbackReceipt,
   DirectorySnapshot,
   WriteDirectoryOptions,
 } from "./core/write_directory.ts";

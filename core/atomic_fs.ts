@@ -47,8 +47,11 @@ import {
 } from "./backups.ts";
 import {
   type DirectoryReceipt,
+  type DirectoryRollbackOptions,
+  type DirectoryRollbackReceipt,
   type DirectorySnapshot,
   readDirectory,
+  rollbackDirectory,
   writeDirectory as writeDirectorySet,
   type WriteDirectoryOptions,
 } from "./write_directory.ts";
@@ -205,6 +208,18 @@ export interface AtomicFs {
    * @throws {AtomFsError} On an I/O failure; code `ENOENT` if `dir` holds no set.
    */
   readDirectory(dir: string | URL): Promise<DirectorySnapshot>;
+  /**
+   * Switch a directory set back to a backup generation (kept by `backups`).
+   *
+   * @param dir The directory holding the set.
+   * @param options Which generation (default the newest backup), durability.
+   * @returns What was restored, as which new generation.
+   * @throws {AtomFsError} With code `ENOENT` when there is no set or no such backup.
+   */
+  rollbackDirectory(
+    dir: string | URL,
+    options?: DirectoryRollbackOptions,
+  ): Promise<DirectoryRollbackReceipt>;
 }
 
 /**
@@ -463,6 +478,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     rollback,
     writeDirectory: (dir, files, options) => writeDirectorySet(adapter, dir, files, options),
     readDirectory: (dir) => readDirectory(adapter, dir),
+    rollbackDirectory: (dir, options) => rollbackDirectory(adapter, dir, options),
     writeFile,
     writeFileSync,
     writeJson,

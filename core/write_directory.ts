@@ -17,6 +17,7 @@ import type { FsAdapter } from "./adapter.ts";
 import { AtomFsError, type AtomFsOp } from "./errors.ts";
 import type { Durability } from "./options.ts";
 import { absolute, join, toPath } from "./_path.ts";
+import { CHANNELS, listened, type RollbackEvent } from "./events.ts";
 
 /** Options of {@linkcode writeDirectory}. The caller's object is never mutated. */
 export interface WriteDirectoryOptions {
@@ -614,5 +615,140 @@ export async function readDirectory(
       };
     }
     generation = now;
+  }
+}
+
+/** Options of {@linkcode rollbackDirectory}. */
+export interface DirectoryRollbackOptions {
+  /**
+   * The backup generation to restore.
+   *
+   * @default {the newest generation older than the current one}
+   */
+  generation?: number;
+  /**
+   * What the switch back must reach, as for `writeDirectory`.
+   *
+   * @default {"full"}
+   */
+  durability?: Durability;
+}
+
+/** What {@linkcode rollbackDirectory} did. */
+export interface DirectoryRollbackReceipt {
+  /** The directory (absolute). */
+  readonly dir: string;
+  /** The backup generation whose files were restored. */
+  readonly from: number;
+  /** The new generation holding them, now current. */
+  readonly generation: number;
+  /** The generation replaced, kept as the newest backup. */
+  readonly previous: number;
+  /** The durability reached. */
+  readonly durability: Durability;
+  /** SHA-256 (hex) of the restored set: each name, a NUL, its length, a NUL, its content, in name order. */
+  readonly hash: string;
+}
+
+/** SHA-256 (hex) of a set: each name, NUL, length, NUL, content, in name order. */
+async function setHash(files: Map<string, Uint8Array>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for (const name of [...files.keys()].sort()) {
+    const content = files.get(name)!;
+    parts.push(encoder.encode(`${name}\0${content.length}\0`), content);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Switch a directory set back to a backup generation kept by `backups`. The
+ * backup's files are written as a new generation and switched to like any
+ * write (a reader still reading the old number is never pointed back at it),
+ * and the generation replaced is kept as the newest backup, so a second
+ * rollback undoes the first.
+ *
+ * @param adapter The filesystem.
+ * @param dir The directory holding the set.
+ * @param options Which generation (default: the newest backup), durability.
+ * @returns What was restored, as which generation.
+ * @throws {TypeError | RangeError} On bad arguments, before any I/O.
+ * @throws {AtomFsError} With code `ENOENT` when `dir` holds no set or no such backup.
+ *
+ * @example Undo a bad switch
+ * ```ts
+ * import { rollbackDirectory, writeDirectory } from "@atomfs/atomfs";
+ *
+ * await writeDirectory("./config", { "app.json": '{"port":80}' }, { backups: 2 });
+ * await writeDirectory("./config", { "app.json": '{"port":' }, { backups: 2 }); // oops
+ * const receipt = await rollbackDirectory("./config");
+ * console.log(receipt.from, receipt.generation); // e.g. 1 3
+ * ```
+ */
+export function rollbackDirectory(
+  adapter: FsAdapter,
+  dir: string | URL,
+  options?: DirectoryRollbackOptions,
+): Promise<DirectoryRollbackReceipt> {
+  try {
+    const path = absolute(toPath(dir, adapter.platform, "dir"), () => adapter.cwd(), "posix");
+    const generation = options?.generation;
+    if (generation !== undefined && (!Number.isSafeInteger(generation) || generation < 1)) {
+      throw new RangeError(`Invalid generation: expected an integer ≥ 1, got ${generation}`);
+    }
+    const { durability } = resolveOptions({ durability: options?.durability });
+    notOnWindows(adapter, path, "roll the directory set back");
+    return inLane(adapter, path, async () => {
+      const layout = await inspect(adapter, path);
+      const { current } = layout;
+      if (current === undefined) {
+        throw new AtomFsError({
+          code: "ENOENT",
+          op: "stat",
+          path,
+          message: `Cannot roll back '${path}': it holds no set written by writeDirectory (ENOENT)`,
+        });
+      }
+      const elders = [...layout.generations].filter((g) => g < current).sort((a, b) => b - a);
+      const from = generation ?? elders[0];
+      if (from === undefined || !elders.includes(from)) {
+        throw new AtomFsError({
+          code: "ENOENT",
+          op: "stat",
+          path,
+          message: `Cannot roll back '${path}': ` +
+            (elders.length === 0
+              ? "it has no backup generations (write it with { backups: N } to keep some) (ENOENT)"
+              : `no backup generation ${from}; it has ${elders.join(", ")} (ENOENT)`),
+        });
+      }
+      const files = await readSet(adapter, path, from);
+      // Every generation there is now stays: the one replaced becomes the newest backup.
+      const receipt = await switchTo(adapter, path, files, {
+        durability,
+        backups: elders.length + 1,
+        mode: undefined,
+      });
+      const hash = await setHash(files);
+      listened(adapter, CHANNELS.rollback)?.publish(
+        { path, from: join(path, `..${from}`, "posix"), hash } satisfies RollbackEvent,
+      );
+      return {
+        dir: path,
+        from,
+        generation: receipt.generation,
+        previous: current,
+        durability: receipt.durability,
+        hash,
+      };
+    });
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

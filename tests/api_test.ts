@@ -6,7 +6,18 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listBackups, readDirectory, rollback, watch, writeDirectory, writeFile } from "../mod.ts";
+import diagnostics from "node:diagnostics_channel";
+import {
+  CHANNELS,
+  listBackups,
+  readDirectory,
+  rollback,
+  rollbackDirectory,
+  type RollbackEvent,
+  watch,
+  writeDirectory,
+  writeFile,
+} from "../mod.ts";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "atomfs-api-"));
@@ -59,6 +70,35 @@ test("watch() through the public API sees a replace", async () => {
     }
     assert.deepEqual(seen, ["one", "two"]);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("rollbackDirectory() switches a set back to its previous generation, and a second one undoes it", async () => {
+  const dir = tempDir();
+  const seen: RollbackEvent[] = [];
+  const listener = (message: unknown) => seen.push(message as RollbackEvent);
+  diagnostics.subscribe(CHANNELS.rollback, listener);
+  try {
+    await assert.rejects(writeDirectory(dir, { a: "x" }).then(() => rollbackDirectory(dir)), {
+      code: "ENOENT",
+      message: /no backup generations/,
+    });
+    await writeDirectory(dir, { a: "good", b: "good" }, { backups: 2 });
+    await writeDirectory(dir, { a: "bad" }, { backups: 2 });
+    const back = await rollbackDirectory(dir);
+    assert.equal(readFileSync(join(dir, "a"), "utf8"), "good");
+    assert.equal(readFileSync(join(dir, "b"), "utf8"), "good");
+    assert.ok(back.generation > back.previous, "a new generation, not the old number");
+    const again = await rollbackDirectory(dir);
+    assert.equal(readFileSync(join(dir, "a"), "utf8"), "bad");
+    assert.equal(again.from, back.previous);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0]!.path, back.dir);
+    assert.equal(seen[0]!.hash, back.hash);
+    assert.match(seen[0]!.from, /\.\.\d+$/);
+  } finally {
+    diagnostics.unsubscribe(CHANNELS.rollback, listener);
     rmSync(dir, { recursive: true, force: true });
   }
 });

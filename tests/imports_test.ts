@@ -45,6 +45,7 @@ test("the entry point exports the whole public API", async () => {
       "rollback",
       "writeDirectory",
       "readDirectory",
+      "rollbackDirectory",
       "createAtomicFs",
       "AtomFsError",
     ]
