@@ -274,25 +274,42 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     return { resolved, ctx, target, key: queueKey(target.path, platform) };
   }
 
-  async function writeFile(
+  // Not async: a burst of calls pays for no extra promise layers. Every
+  // error, bad arguments included, still arrives as a rejection.
+  function writeFile(
     path: string | URL,
     data: WriteData,
     options?: WriteOptions,
   ): Promise<WriteReceipt> {
-    const content = bytesOf(data) ?? sourceOf(data);
-    const { resolved, given, ctx } = start(path, options, true);
-    if (!events.active) return await enqueue(content, resolved, given, ctx);
-    const startedAt = events.start(ctx);
-    return await events.track(
-      enqueue(content, resolved, given, ctx),
-      ctx,
-      startedAt,
-      absolute(given, cwd, platform),
-    );
+    try {
+      const content = bytesOf(data) ?? sourceOf(data);
+      const { resolved, given, ctx } = start(path, options, true);
+      if (!events.active) return enqueue(content, resolved, given, ctx);
+      const startedAt = events.start(ctx);
+      let outcome: Promise<WriteReceipt>;
+      try {
+        outcome = enqueue(content, resolved, given, ctx);
+      } catch (error) {
+        // Resolving the target failed: published as a failed write too.
+        outcome = Promise.reject(error);
+      }
+      return events.track(
+        outcome,
+        ctx,
+        startedAt,
+        absolute(given, cwd, platform),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** Queue a validated write behind the earlier ones to the same file. */
-  async function enqueue(
+  // The lane name of the last path given, for bursts to one file.
+  let lastGiven: string | undefined;
+  let lastName = "";
+
+  /** Queue a validated write behind the earlier ones to the same file; throws what resolving throws. */
+  function enqueue(
     content: Uint8Array | ReturnType<typeof sourceOf>,
     resolved: ResolvedWriteOptions,
     given: string,
@@ -301,7 +318,18 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
-    const name = `${resolved.symlinks}:${queueKey(absolute(given, cwd, platform), platform)}`;
+    // An absolute path's lane name does not depend on the working directory.
+    let name: string;
+    if (given === lastGiven && lastName.startsWith(resolved.symlinks)) {
+      name = lastName;
+    } else {
+      name = `${resolved.symlinks}:${queueKey(absolute(given, cwd, platform), platform)}`;
+      const rooted = platform === "posix"
+        ? given.startsWith("/")
+        : /^[A-Za-z]:[\\/]|^[\\/]{2}/.test(given);
+      lastGiven = rooted ? given : undefined;
+      lastName = name;
+    }
     const known = queue.alias(name);
     let target: Target | string = given;
     let key: string;
@@ -328,7 +356,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       resolved.coalesce ? coalescedReceipt : undefined,
     );
     if (!known) queue.remember(name, key, realPath);
-    return await result;
+    return result;
   }
 
   function writeFileSync(
