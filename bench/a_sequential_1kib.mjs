@@ -12,7 +12,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { floorWriteFile, floorWriteFileSync } from "./_floor.mjs";
+import { floorWriteFile, floorWriteFileSync, startFloorWorker } from "./_floor.mjs";
 import { rateReport } from "./_report.mjs";
 import { startStallProbe } from "./_stall.mjs";
 
@@ -31,6 +31,12 @@ const CONTENDERS = {
     Promise.resolve({ write: (path, data) => floorWriteFile(dir, path, data) }),
   "floor-sync": (_load, dir) =>
     Promise.resolve({ write: (path, data) => floorWriteFileSync(dir, path, data), sync: true }),
+  // The floor's sync sequence on a worker thread, one round trip per write:
+  // what an async write costs beyond its syscalls at the least.
+  "floor-worker": async (_load, dir) => {
+    const worker = await startFloorWorker(dir, `${dir}/target.bin`);
+    return { write: (_path, data) => worker.write(data) };
+  },
   atomfs: async (load) => {
     const { writeFile } = await load();
     return { write: (path, data) => writeFile(path, data) };
@@ -96,7 +102,9 @@ export const scenario = {
   notes: [
     "`floor`, `atomfs` and the `-sync` rows of the floor and atomfs flush the file and the " +
     'directory (durability "full"); `atomfs-file`, write-file-atomic and atomically flush the ' +
-    "file only; steno flushes nothing (for information).",
+    "file only; steno flushes nothing (for information). `floor-worker` is the floor's " +
+    "synchronous sequence on a worker thread with one round trip per write: the least an " +
+    "asynchronous write can cost beyond its syscalls (for information).",
   ],
   /**
    * @param {{ contender: string, loadAtomfs: () => Promise<any>, dir: string }} context
