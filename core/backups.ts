@@ -26,6 +26,7 @@ import { resolveTarget, type Target } from "./_protocol.ts";
 import { type Backup, backupName, findBackups, linkBackup } from "./_backups.ts";
 import { call, codeOf, runAsync, type StepContext, type Steps } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
+import { sha256Hex } from "./_sha256.ts";
 import { context } from "./_write.ts";
 
 /** One backup of a file, as {@linkcode listBackups} reports it. */
@@ -84,11 +85,6 @@ export interface RollbackReceipt {
 
 const RETRY_TIMEOUT_MS = 10_000;
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Validate a path (before any I/O) and resolve its symlink chain, as a write would. */
 async function locate(
   adapter: FsAdapter,
@@ -140,7 +136,7 @@ export async function listBackups(adapter: FsAdapter, path: string | URL): Promi
     list.push({
       path,
       generation,
-      hash: await sha256(read.bytes),
+      hash: await sha256Hex(read.bytes),
       size: read.size,
       mtimeMs: read.mtimeMs,
     });
@@ -216,7 +212,7 @@ export async function rollback(
     const event: RollbackEvent = {
       path: receipt.path,
       from: receipt.from,
-      hash: await sha256(bytes),
+      hash: await sha256Hex(bytes),
     };
     channel.publish(event);
   }

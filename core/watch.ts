@@ -11,6 +11,7 @@ import { absolute, basename, dirname, join, toPath } from "./_path.ts";
 import { probeDir } from "./probe.ts";
 import { call, codeOf, runAsync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
+import { sha256Hex } from "./_sha256.ts";
 import { readDirectory } from "./write_directory.ts";
 
 /** The symlink a `writeDirectory` switch replaces. */
@@ -199,16 +200,6 @@ function resolveWatchOptions(value: unknown): ResolvedWatchOptions {
     onError: o.onError as ((error: unknown) => void) | undefined,
     signal: checkSignal(o.signal),
   };
-}
-
-/** SHA-256 of `bytes`, lowercase hex. */
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -426,18 +417,7 @@ class VersionWatch implements FileWatch {
           });
         }
         this.#lastSignature = signature(after);
-        const hash = await sha256Hex(content);
-        if (hash === this.#lastHash) return;
-        this.#lastHash = hash;
-        if (publish) {
-          this.#offer({
-            path: this.path,
-            content,
-            hash,
-            size: content.length,
-            mtimeMs: after.mtimeMs,
-          });
-        }
+        await this.#changed(publish, content, { size: content.length, mtimeMs: after.mtimeMs });
         return;
       } catch (error) {
         if (codeOf(error) === "ENOENT") {
@@ -471,20 +451,12 @@ class VersionWatch implements FileWatch {
           JSON.stringify({ generation: snapshot.generation, files }),
         );
         this.#lastSignature = signature(stat);
-        const hash = await sha256Hex(content);
-        if (hash === this.#lastHash) return;
-        this.#lastHash = hash;
-        if (publish) {
-          this.#offer({
-            path: this.path,
-            content,
-            hash,
-            size,
-            mtimeMs: stat?.mtimeMs ?? Date.now(),
-            generation: snapshot.generation,
-            files: snapshot.files,
-          });
-        }
+        await this.#changed(publish, content, {
+          size,
+          mtimeMs: stat?.mtimeMs ?? Date.now(),
+          generation: snapshot.generation,
+          files: snapshot.files,
+        });
         return;
       } catch (error) {
         if (failures >= READ_RETRY_MS.length) {
@@ -494,6 +466,18 @@ class VersionWatch implements FileWatch {
         await sleep(READ_RETRY_MS[failures++]!);
       }
     }
+  }
+
+  /** Hash a version read; pass it on (when `publish`) if its content changed. */
+  async #changed(
+    publish: boolean,
+    content: Uint8Array,
+    rest: Omit<FileVersion, "path" | "content" | "hash">,
+  ): Promise<void> {
+    const hash = await sha256Hex(content);
+    if (hash === this.#lastHash) return;
+    this.#lastHash = hash;
+    if (publish) this.#offer({ path: this.path, content, hash, ...rest });
   }
 
   #report(error: unknown): void {

@@ -18,6 +18,7 @@ import { AtomFsError, type AtomFsOp } from "./errors.ts";
 import type { Durability } from "./options.ts";
 import { absolute, join, toPath } from "./_path.ts";
 import { CHANNELS, listened, type RollbackEvent } from "./events.ts";
+import { sha256Hex } from "./_sha256.ts";
 
 /** Options of {@linkcode writeDirectory}. The caller's object is never mutated. */
 export interface WriteDirectoryOptions {
@@ -196,6 +197,17 @@ function notOnWindows(adapter: FsAdapter, dir: string, what: string): void {
   });
 }
 
+/** `..data` points somewhere writeDirectory never does. */
+function notAGeneration(dataPath: string, target: string): AtomFsError {
+  return new AtomFsError({
+    code: "EINVAL",
+    op: "readlink",
+    path: dataPath,
+    message: `Cannot follow the symlink '${dataPath}': it points at '${target}', ` +
+      "not at a generation directory written by writeDirectory (EINVAL)",
+  });
+}
+
 // Writes to one directory run one at a time, in call order, per adapter.
 const lanes = new WeakMap<FsAdapter, Map<string, Promise<unknown>>>();
 
@@ -233,15 +245,7 @@ async function inspect(adapter: FsAdapter, dir: string): Promise<Layout> {
   let current: number | undefined;
   if (target !== undefined) {
     current = generationOf(target);
-    if (current === undefined) {
-      throw new AtomFsError({
-        code: "EINVAL",
-        op: "readlink",
-        path: dataPath,
-        message: `Cannot follow the symlink '${dataPath}': it points at '${target}', ` +
-          "not at a generation directory written by writeDirectory (EINVAL)",
-      });
-    }
+    if (current === undefined) throw notAGeneration(dataPath, target);
   }
   const layout: Layout = { current, generations: new Set(), dataTmp: false, links: new Set() };
   for (const name of await step("read-dir", dir, () => adapter.readDir(dir))) {
@@ -581,15 +585,7 @@ export async function readDirectory(
   const pinned = async () => {
     const target = await step("readlink", dataPath, () => adapter.readlink(dataPath));
     const generation = generationOf(target);
-    if (generation === undefined) {
-      throw new AtomFsError({
-        code: "EINVAL",
-        op: "readlink",
-        path: dataPath,
-        message: `Cannot follow the symlink '${dataPath}': it points at '${target}', ` +
-          "not at a generation directory written by writeDirectory (EINVAL)",
-      });
-    }
+    if (generation === undefined) throw notAGeneration(dataPath, target);
     return generation;
   };
   for (let generation = await pinned();;) {
@@ -663,8 +659,7 @@ async function setHash(files: Map<string, Uint8Array>): Promise<string> {
     all.set(part, at);
     at += part.length;
   }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(all);
 }
 
 /**
