@@ -20,6 +20,11 @@ export interface Lane {
   tail: Promise<unknown>;
   /** Async writes issued and not yet started, in order. */
   readonly waiting: Entry<unknown>[];
+  /**
+   * Index of the first entry of `waiting` still waiting: entries are taken
+   * by advancing it (an array shift per write would make a burst quadratic).
+   */
+  head: number;
   /** Sequence number of the last write issued on this path. */
   issued: number;
   /** Sequence number of the newest write that committed, and what durability it reached. */
@@ -68,6 +73,7 @@ export class PathQueue {
       lane = {
         tail: Promise.resolve(),
         waiting: [],
+        head: 0,
         issued: 0,
         committed: 0,
         committedDurability: "none",
@@ -116,8 +122,12 @@ export class PathQueue {
     const entry = {} as Entry<T>;
     lane.waiting.push(entry as Entry<unknown>);
     const turn = lane.tail.then(() => {
-      lane.waiting.shift();
-      return coalesced && lane.waiting.length > 0 ? (lane.waiting[0] as Entry<T>) : undefined;
+      const { waiting } = lane;
+      if (++lane.head === waiting.length) {
+        waiting.length = 0;
+        lane.head = 0;
+      }
+      return coalesced && waiting.length > lane.head ? (waiting[lane.head] as Entry<T>) : undefined;
     });
     entry.result = turn.then((later) => later ? later.result.then(coalesced) : task(ticket));
     // A coalesced write gives up its turn at once; the others hold the lane
