@@ -26,7 +26,7 @@ import { resolveTarget, type Target } from "./_protocol.ts";
 import { type Backup, backupName, findBackups, linkBackup } from "./_backups.ts";
 import { call, codeOf, runAsync, type StepContext, type Steps } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
-import { sha256Hex } from "./_sha256.ts";
+import { sha256Hex } from "./_hash.ts";
 import { context } from "./_write.ts";
 
 /** One backup of a file, as {@linkcode listBackups} reports it. */

@@ -11,7 +11,7 @@ import { absolute, basename, dirname, join, toPath } from "./_path.ts";
 import { probeDir } from "./probe.ts";
 import { call, codeOf, runAsync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
-import { sha256Hex } from "./_sha256.ts";
+import { sha256Hex } from "./_hash.ts";
 import { readDirectory } from "./write_directory.ts";
 
 /** The symlink a `writeDirectory` switch replaces. */

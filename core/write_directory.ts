@@ -18,7 +18,7 @@ import { AtomFsError, type AtomFsOp } from "./errors.ts";
 import type { Durability } from "./options.ts";
 import { absolute, join, toPath } from "./_path.ts";
 import { CHANNELS, listened, type RollbackEvent } from "./events.ts";
-import { sha256Hex } from "./_sha256.ts";
+import { sha256Hex } from "./_hash.ts";
 
 /** Options of {@linkcode writeDirectory}. The caller's object is never mutated. */
 export interface WriteDirectoryOptions {
