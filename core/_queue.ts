@@ -4,13 +4,27 @@
 // issued before it that has not committed yet is dropped as superseded (its
 // content would have been replaced by the synchronous one anyway). With
 // `coalesce`, an async write whose turn comes while a later one is already
-// queued steps aside and shares that later write's outcome.
+// queued steps aside and shares that later write's outcome; and a coalescing
+// write issued while the last waiting write also coalesces takes that one's
+// place at once (a burst of them keeps one write waiting, not a chain).
 
 import type { Durability } from "./options.ts";
 
-/** An async write waiting in a lane. */
+/** One write: what to run, and how its caller's promise settles. */
+interface Job<T> {
+  readonly task: (ticket: Ticket) => Promise<T>;
+  readonly ticket: Ticket;
+  readonly settle: (outcome: T | Promise<T>) => void;
+  /** Set for a coalescing write: maps a later write's outcome to this one's. */
+  readonly coalesced: ((later: T) => T) | undefined;
+}
+
+/** A place in a lane: the write that will run there when its turn comes. */
 interface Entry<T> {
-  /** Settles with the write's outcome (set when the write is queued). */
+  /** Until its turn comes, a later coalescing write may take this place. */
+  open: boolean;
+  job: Job<T>;
+  /** Settles with the outcome of the write that ran in this place (set when queued). */
   result: Promise<T>;
 }
 
@@ -110,7 +124,9 @@ export class PathQueue {
    * Run an async write after every async write issued before it on `key`.
    * With `coalesced`, a write whose turn comes while a later write waits
    * behind it does not run: it settles as that later write settles, its
-   * outcome mapped through `coalesced`.
+   * outcome mapped through `coalesced`. And while the last write waiting is a
+   * coalescing one that has not started, a coalescing write takes its place:
+   * the one replaced settles as this one settles, mapped the same way.
    */
   run<T>(
     key: string,
@@ -119,22 +135,44 @@ export class PathQueue {
   ): Promise<T> {
     const ticket = this.#ticket(key);
     const { lane } = ticket;
-    const entry = {} as Entry<T>;
-    lane.waiting.push(entry as Entry<unknown>);
+    let settle!: Job<T>["settle"];
+    const outcome = new Promise<T>((resolve) => settle = resolve);
+    const job: Job<T> = { task, ticket, settle, coalesced };
+    const { waiting } = lane;
+    const last = waiting.length > lane.head ? waiting[waiting.length - 1] as Entry<T> : undefined;
+    if (coalesced && last?.open && last.job.coalesced) {
+      const replaced = last.job;
+      last.job = job;
+      replaced.settle(outcome.then(replaced.coalesced));
+      const release = () => this.#release(key, replaced.ticket);
+      outcome.then(release, release);
+      return outcome;
+    }
+    const entry: Entry<T> = { open: true, job, result: outcome };
+    waiting.push(entry as Entry<unknown>);
     const turn = lane.tail.then(() => {
-      const { waiting } = lane;
+      entry.open = false;
       if (++lane.head === waiting.length) {
         waiting.length = 0;
         lane.head = 0;
       }
-      return coalesced && waiting.length > lane.head ? (waiting[lane.head] as Entry<T>) : undefined;
+      return entry.job.coalesced && waiting.length > lane.head
+        ? (waiting[lane.head] as Entry<T>)
+        : undefined;
     });
-    entry.result = turn.then((later) => later ? later.result.then(coalesced) : task(ticket));
+    entry.result = turn.then((later) => {
+      const { job } = entry;
+      const result = later ? later.result.then(job.coalesced) : job.task(job.ticket);
+      job.settle(result);
+      return result;
+    });
+    // Its failure reaches the caller through `outcome`; this copy is only for ordering.
+    entry.result.catch(() => {});
     // A coalesced write gives up its turn at once; the others hold the lane
     // until they finish.
-    const done = () => this.#release(key, ticket);
+    const done = () => this.#release(key, entry.job.ticket);
     lane.tail = turn.then((later) => later ? undefined : entry.result).then(done, done);
-    return entry.result;
+    return outcome;
   }
 
   /** Run a synchronous write now. */

@@ -143,3 +143,32 @@ test("a non-boolean coalesce is refused before any I/O", async () => {
   );
   assert.deepEqual(mem.log, []);
 });
+
+test("a write without coalesce queued among coalescing ones is never replaced: its content is put in place", async () => {
+  const mem = memoryAdapter();
+  const renamed: string[] = [];
+  const watching: FsAdapter = {
+    ...mem,
+    rename: async (from: string, to: string) => {
+      renamed.push(decoder.decode(mem.sync.readFile(from)));
+      return await mem.rename(from, to);
+    },
+  };
+  const watched = createAtomicFs(watching);
+  const writes = [
+    watched.writeFile("/t", "a1", { coalesce: true }),
+    watched.writeFile("/t", "a2", { coalesce: true }),
+    watched.writeFile("/t", "plain"),
+    watched.writeFile("/t", "c1", { coalesce: true }),
+    watched.writeFile("/t", "c2", { coalesce: true }),
+  ];
+  const receipts = await Promise.all(writes);
+  assert.ok(renamed.includes("plain"), `renamed: ${renamed.join(", ")}`);
+  assert.equal(receipts[2]!.superseded, false);
+  assert.equal(renamed.at(-1), "c2");
+  assert.equal(receipts[4]!.superseded, false);
+  // Each replaced coalescing write settles with a newer write's outcome.
+  assert.equal(receipts[0]!.superseded, true);
+  assert.equal(receipts[3]!.superseded, true);
+  assert.equal(decoder.decode(mem.sync.readFile("/t")), "c2");
+});
