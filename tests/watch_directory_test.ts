@@ -39,14 +39,17 @@ test("watch(dir) of a directory set yields one whole version per switch, and non
   try {
     await writeDirectory(dir, { a: "0", b: "0" });
     await using versions = watch(dir, { initial: true });
-    const wanted: Promise<FileVersion[]> = take(versions, 4, 10_000);
-    await versions.ready;
+    const iterator = versions[Symbol.asyncIterator]();
+    const next = async () => (await take({ [Symbol.asyncIterator]: () => iterator }, 1, 10_000))[0];
+    const seen: FileVersion[] = [];
+    seen.push((await next())!);
     for (let g = 1; g <= 3; g++) {
       await writeDirectory(dir, { a: `${g}`, b: `${g}` });
-      await writeDirectory(dir, { a: `${g}`, b: `${g}` }); // unchanged: no switch
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await writeDirectory(dir, { a: `${g}`, b: `${g}` }); // unchanged: no switch, no version
+      const version = await next();
+      assert.ok(version, `a version for switch ${g}`);
+      seen.push(version);
     }
-    const seen = await wanted;
     assert.deepEqual(seen.map((v) => text(v.files?.a)), ["0", "1", "2", "3"]);
     for (const version of seen) {
       assert.equal(text(version.files?.a), text(version.files?.b), "one generation");
@@ -56,6 +59,11 @@ test("watch(dir) of a directory set yields one whole version per switch, and non
       assert.equal(version.size, 2);
     }
     assert.equal(new Set(seen.map((v) => v.generation)).size, 4);
+    // The unchanged writes made no version: nothing more arrives.
+    assert.equal(
+      await take({ [Symbol.asyncIterator]: () => iterator }, 1, 300).then((v) => v.length),
+      0,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
