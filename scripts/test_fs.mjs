@@ -620,7 +620,9 @@ ${versions}; ${tools}.
 Each cell counts the tests of the conformance and probe suites, run with
 \`ATOMFS_TEST_DIR\` on the mount (\`npm test -- <runtime> --only=conformance\`, then
 \`--only=probe\`), over every adapter the runtime hosts: its own, Node's (under Deno and Bun), and the
-memory adapter, which does not touch the mount. The skipped tests are the overlayfs lower-layer test
+memory adapter, which does not touch the mount. On sshfs the watch suite runs too (\`--only=watch\`,
+with another client's changes made on the server's side of the mount). The skipped tests are the
+overlayfs lower-layer test
 (outside overlayfs, and for the memory adapter) and the relative-path test of the memory adapter. A
 test listed under "expected differences" passes only if it fails there, and its failure is printed.
 
