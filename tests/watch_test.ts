@@ -95,6 +95,22 @@ test("watch() yields each replaced version of a file, by content, and never an a
   assert.equal(text(result.value as FileVersion), "v7");
 });
 
+test("watch() hands a slow consumer the newest version, not a backlog of old ones", async () => {
+  const mem = memory();
+  const fs = createAtomicFs(mem);
+  await fs.writeFile("/data/app.json", "v0");
+  await using versions = watch(mem, "/data/app.json", { debounceMs: 0 });
+  await versions.ready;
+  const iterator = versions[Symbol.asyncIterator]();
+  // Each version is read while nobody asks for it.
+  for (let i = 1; i <= 4; i++) {
+    await fs.writeFile("/data/app.json", `v${i}`);
+    await sleep(30);
+  }
+  assert.equal(text(await next(iterator)), "v4");
+  assert.ok(await quiet(iterator.next(), 200), "an older version was kept");
+});
+
 test("watch() with initial: true yields the current version first", async () => {
   const mem = memory();
   await createAtomicFs(mem).writeFile("/data/app.json", "current");
