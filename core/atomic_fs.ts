@@ -10,6 +10,7 @@ import {
   type ReadOptions,
   type ResolvedWriteOptions,
   resolveReadOptions,
+  resolveRollbackOptions,
   resolveSweepOptions,
   resolveWriteOptions,
   type SweepOptions,
@@ -22,7 +23,7 @@ import {
 } from "./options.ts";
 import { AtomFsError } from "./errors.ts";
 import { bytesOf, sourceOf } from "./_data.ts";
-import { absolute, join, queueKey, toPath } from "./_path.ts";
+import { absolute, isAbsolute, join, queueKey, toPath } from "./_path.ts";
 import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
@@ -284,60 +285,56 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     try {
       const content = bytesOf(data) ?? sourceOf(data);
       const { resolved, given, ctx } = start(path, options, true);
-      if (!events.active) return enqueue(content, resolved, given, ctx);
+      const file = fullPath(given);
+      if (!events.active) return enqueue(content, resolved, file, ctx);
       const startedAt = events.start(ctx);
       let outcome: Promise<WriteReceipt>;
       try {
-        outcome = enqueue(content, resolved, given, ctx);
+        outcome = enqueue(content, resolved, file, ctx);
       } catch (error) {
         // Resolving the target failed: published as a failed write too.
         outcome = Promise.reject(error);
       }
-      return events.track(
-        outcome,
-        ctx,
-        startedAt,
-        absolute(given, cwd, platform),
-      );
+      return events.track(outcome, ctx, startedAt, file);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  // The lane name of the last path given, for bursts to one file.
+  // The absolute form of the last path given: a burst to one file computes it
+  // once. A relative path's depends on the working directory, so it is not kept.
   let lastGiven: string | undefined;
-  let lastName = "";
+  let lastFull = "";
 
-  /** Queue a validated write behind the earlier ones to the same file; throws what resolving throws. */
+  function fullPath(given: string): string {
+    if (given === lastGiven) return lastFull;
+    lastFull = absolute(given, cwd, platform);
+    lastGiven = isAbsolute(given, platform) ? given : undefined;
+    return lastFull;
+  }
+
+  /**
+   * Queue a validated write to `file` (absolute) behind the earlier ones to
+   * the same file; throws what resolving throws.
+   */
   function enqueue(
     content: Uint8Array | ReturnType<typeof sourceOf>,
     resolved: ResolvedWriteOptions,
-    given: string,
+    file: string,
     ctx: StepContext,
   ): Promise<WriteReceipt> {
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
-    // An absolute path's lane name does not depend on the working directory.
-    let name: string;
-    if (given === lastGiven && lastName.startsWith(resolved.symlinks)) {
-      name = lastName;
-    } else {
-      name = `${resolved.symlinks}:${queueKey(absolute(given, cwd, platform), platform)}`;
-      const rooted = platform === "posix"
-        ? given.startsWith("/")
-        : /^[A-Za-z]:[\\/]|^[\\/]{2}/.test(given);
-      lastGiven = rooted ? given : undefined;
-      lastName = name;
-    }
+    const name = `${resolved.symlinks}:${queueKey(file, platform)}`;
     const known = queue.alias(name);
-    let target: Target | string = given;
+    let target: Target | string = file;
     let key: string;
     let realPath: string;
     if (known) {
       ({ key, path: realPath } = known);
     } else {
-      target = runSync(ctx, resolveTarget(ctx, given, resolved));
+      target = runSync(ctx, resolveTarget(ctx, file, resolved));
       realPath = target.path;
       key = queueKey(realPath, platform);
     }
@@ -350,8 +347,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
         if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
           return here();
         }
-        const where = typeof target === "string" ? absolute(target, cwd, platform) : target;
-        return offload.write(key, realPath, where, resolved, content, ticket, here, ctx.timings);
+        return offload.write(key, realPath, target, resolved, content, ticket, here, ctx.timings);
       },
       resolved.coalesce ? coalescedReceipt : undefined,
     );
@@ -492,9 +488,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
 
   async function rollback(path: string | URL, options?: RollbackOptions) {
     // After every write to the file issued before it, and before any issued after.
-    const { ctx, given, resolved } = start(path, undefined, true);
-    const target = runSync(ctx, resolveTarget(ctx, given, resolved));
-    const key = queueKey(target.path, platform);
+    resolveRollbackOptions(options); // bad options fail before any I/O
+    const { key } = prepare(path, undefined, true);
     return await queue.run(key, () => rollbackFile(adapter, path, options));
   }
 
