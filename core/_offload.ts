@@ -30,7 +30,7 @@ import {
 import { supersededReceipt } from "./_write.ts";
 
 /** Writes of more bytes than this run on the main thread's async path. */
-export const OFFLOAD_MAX_BYTES: number = 1 << 20;
+const OFFLOAD_MAX_BYTES = 1 << 20;
 const JOBS_BYTES = 4 << 20;
 const RESULTS_BYTES = 256 << 10;
 const SLOTS = 1024;
@@ -85,8 +85,7 @@ interface Flight {
   readonly timings: StepTimings | undefined;
   readonly resolve: (receipt: WriteReceipt) => void;
   readonly reject: (error: unknown) => void;
-  /** The worker it was sent to, and its slot there (-1 while waiting for room). */
-  thread?: Thread;
+  /** Its slot in the worker it was sent to (-1 while waiting for room). */
   slot: number;
   onAbort?: () => void;
 }
@@ -106,6 +105,9 @@ interface Thread {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+// A job record's length prefix: the ring copies it at once, so one serves all.
+const prefix = new Uint8Array(4);
+const prefixView = new DataView(prefix.buffer);
 
 /** Sends writes to worker threads and settles their promises. */
 export class Offloader {
@@ -113,7 +115,6 @@ export class Offloader {
   /** No worker could start: every write stays on the main thread. */
   #failed = false;
   readonly #threads: Thread[] = [];
-  readonly #byKey = new Map<string, Set<Flight>>();
   #backlog: Flight[] = [];
   #nextId = 1;
 
@@ -203,18 +204,10 @@ export class Offloader {
         reject,
         slot: -1,
       };
-      if (this.#backlog.length === 0 && !this.#dispatch(flight)) {
-        if (this.#failed) {
-          fallback().then(resolve, reject);
-          return;
-        }
-        this.#backlog.push(flight);
-      } else if (flight.slot < 0) {
-        this.#backlog.push(flight);
+      if (this.#backlog.length > 0 || !this.#dispatch(flight)) {
+        if (this.#failed) fallback().then(resolve, reject);
+        else this.#backlog.push(flight);
       }
-      let same = this.#byKey.get(key);
-      if (!same) this.#byKey.set(key, same = new Set());
-      same.add(flight);
     });
   }
 
@@ -225,15 +218,13 @@ export class Offloader {
     const slot = thread.free.pop();
     if (slot === undefined) return false;
     const header = encoder.encode(JSON.stringify({ ...flight.header, id: flight.id, slot }));
-    const length = new Uint8Array(4);
-    new DataView(length.buffer).setInt32(0, header.length, true);
+    prefixView.setInt32(0, header.length, true);
     Atomics.store(thread.flags, slot, SLOT.QUEUED);
-    if (!thread.jobs.push([length, header, flight.data])) {
+    if (!thread.jobs.push([prefix, header, flight.data])) {
       Atomics.store(thread.flags, slot, SLOT.FREE);
       thread.free.push(slot);
       return false;
     }
-    flight.thread = thread;
     flight.slot = slot;
     if (thread.inflight.size === 0) thread.worker!.ref();
     thread.inflight.set(flight.id, flight);
@@ -247,9 +238,15 @@ export class Offloader {
   }
 
   /** Wait on a worker's results ring while it has writes in flight (hosts that can). */
-  async #pump(thread: Thread): Promise<void> {
+  #pump(thread: Thread): void {
     if (thread.pumping || thread.wakeByMessage) return;
     thread.pumping = true;
+    // Reading results cannot fail but by a bug: treat it as a lost worker
+    // rather than leave its writes hanging.
+    this.#waitForResults(thread).catch(() => this.#lost(thread));
+  }
+
+  async #waitForResults(thread: Thread): Promise<void> {
     try {
       while (!thread.dead && thread.inflight.size > 0) {
         const seen = thread.results.seq;
@@ -312,9 +309,6 @@ export class Offloader {
 
   #forget(flight: Flight): void {
     if (flight.onAbort) flight.signal!.removeEventListener("abort", flight.onAbort);
-    const same = this.#byKey.get(flight.key);
-    same?.delete(flight);
-    if (same?.size === 0) this.#byKey.delete(flight.key);
   }
 
   #fallBack(flight: Flight): void {
@@ -347,19 +341,22 @@ export class Offloader {
    * synchronous write's commit when their turn comes, and step aside.
    */
   fence(key: string): void {
-    const same = this.#byKey.get(key);
-    if (!same) return;
     const deadline = Date.now() + FENCE_TIMEOUT_MS;
-    for (const flight of same) {
-      const thread = flight.thread;
-      if (!thread || flight.slot < 0) continue;
-      for (;;) {
-        const state = Atomics.load(thread.flags, flight.slot);
-        if (state === SLOT.DONE || state === SLOT.FREE || thread.dead) break;
-        const left = deadline - Date.now();
-        if (left <= 0) return;
-        Atomics.wait(thread.flags, flight.slot, state, Math.min(left, 50));
+    for (const thread of this.#threads) {
+      for (const flight of thread.inflight.values()) {
+        if (flight.key === key && !this.#landed(thread, flight, deadline)) return;
       }
+    }
+  }
+
+  /** Wait until a write in a worker has landed or given up; false past `deadline`. */
+  #landed(thread: Thread, flight: Flight, deadline: number): boolean {
+    for (;;) {
+      const state = Atomics.load(thread.flags, flight.slot);
+      if (state === SLOT.DONE || state === SLOT.FREE || thread.dead) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.wait(thread.flags, flight.slot, state, Math.min(left, 50));
     }
   }
 }

@@ -9,11 +9,11 @@
 import type { FsAdapter } from "./adapter.ts";
 import { AtomFsError, type AtomFsOp } from "./errors.ts";
 import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
-import type { Target } from "./_protocol.ts";
+import { sharedFlushError, type Target } from "./_protocol.ts";
 import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import { call, newTimings, runSync, type StepContext, type StepTimings } from "./_steps.ts";
-import { write } from "./_write.ts";
+import { context, write } from "./_write.ts";
 
 /** Slot states, one Int32 per write in flight, shared by both threads. */
 export const SLOT = {
@@ -174,9 +174,7 @@ export function runBatch(
       signal: signal as AbortSignal | undefined,
     };
     const ctx: StepContext = {
-      adapter,
-      retryTimeoutMs: options.retryTimeoutMs,
-      attempts: 1,
+      ...context(adapter, options),
       deferDirSync: (dir) => outcome.dirs.push(dir),
       timings: header.timings ? newTimings() : undefined,
     };
@@ -204,11 +202,7 @@ export function runBatch(
     if (!outcome.receipt) continue;
     for (const dir of outcome.dirs) {
       if (flushed.has(dir)) continue;
-      const ctx: StepContext = {
-        adapter,
-        retryTimeoutMs: outcome.header.options.retryTimeoutMs,
-        attempts: 1,
-      };
+      const ctx = context(adapter, outcome.header.options);
       const start = performance.now();
       try {
         runSync(ctx, call("syncDir", [dir], "sync-dir", dir));
@@ -222,16 +216,7 @@ export function runBatch(
     // Each write waited for the flushes of its directories.
     if (timings) { for (const dir of dirs) timings.dirSyncMs += flushed.get(dir) ?? 0; }
     const dirError = dirs.map((dir) => failed.get(dir)).find((e) => e !== undefined);
-    if (receipt && dirError instanceof AtomFsError) {
-      error = new AtomFsError({
-        code: dirError.code,
-        op: "sync-dir",
-        path: receipt.path,
-        cause: dirError.cause,
-      });
-    } else if (receipt && dirError !== undefined) {
-      error = dirError;
-    }
+    if (receipt && dirError !== undefined) error = sharedFlushError(dirError, receipt.path);
     if (error === undefined) return { id: header.id, receipt, committed, timings };
     if (error === ABORT) return { id: header.id, committed, aborted: true };
     return { id: header.id, committed, error: errorToWire(error) };
@@ -249,7 +234,7 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** Decode one job record: an int32 header length, the header as JSON, then the content. */
-export function decodeJob(record: Uint8Array): Job {
+function decodeJob(record: Uint8Array): Job {
   const length = new DataView(record.buffer, record.byteOffset, 4).getInt32(0, true);
   // A copy: TextDecoder need not accept views of shared memory.
   const header = JSON.parse(decoder.decode(record.slice(4, 4 + length))) as JobHeader;

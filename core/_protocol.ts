@@ -263,28 +263,30 @@ const MAX_WRITE = 1 << 30;
 /** Step 4: write every byte, looping on short writes. */
 export function* writeAll(pending: Pending, data: Uint8Array): Steps<void> {
   checkAbort(pending.options.signal);
+  yield* writeBytes(pending.handle, data, pending.target.path);
+  pending.bytes += data.length;
+}
+
+/**
+ * Write all of `data` at the handle's position, looping on short writes
+ * (`path` is named in errors). A write that makes no progress is an error,
+ * not an endless loop.
+ */
+export function* writeBytes(handle: unknown, data: Uint8Array, path: string): Steps<void> {
   for (let offset = 0; offset < data.length;) {
     const chunk = offset === 0 && data.length <= MAX_WRITE
       ? data
       : data.subarray(offset, offset + MAX_WRITE);
-    const n = yield* call(
-      "write",
-      [pending.handle, chunk],
-      "write",
-      pending.target.path,
-      "never",
-    );
+    const n = yield* call("write", [handle, chunk], "write", path, "never");
     if (!(n > 0)) {
       throw new AtomFsError({
         code: "EIO",
         op: "write",
-        path: pending.target.path,
-        message:
-          `Cannot write the new content of '${pending.target.path}': the write made no progress (EIO)`,
+        path,
+        message: `Cannot write the new content of '${path}': the write made no progress (EIO)`,
       });
     }
     offset += n;
-    pending.bytes += n;
   }
 }
 
@@ -461,19 +463,22 @@ function* flushDirs(ctx: StepContext, pending: Pending): Steps<void> {
       yield* call("syncDir", [dir], "sync-dir", target.path);
       continue;
     }
+    // The one step no driver times: this write's wait for a shared flush.
+    const start = ctx.timings ? performance.now() : 0;
     try {
       yield* wait(ctx.syncDir(dir, ctx.retryTimeoutMs));
     } catch (error) {
-      // The shared flush failed: each write sharing it reports it for its own target.
-      if (!(error instanceof AtomFsError)) throw error;
-      throw new AtomFsError({
-        code: error.code,
-        op: "sync-dir",
-        path: target.path,
-        cause: error.cause,
-      });
+      throw sharedFlushError(error, target.path);
+    } finally {
+      if (ctx.timings) ctx.timings.dirSyncMs += performance.now() - start;
     }
   }
+}
+
+/** A directory flush that several writes shared failed: what each reports, for its own target. */
+export function sharedFlushError(error: unknown, path: string): unknown {
+  if (!(error instanceof AtomFsError)) return error;
+  return new AtomFsError({ code: error.code, op: "sync-dir", path, cause: error.cause });
 }
 
 /**

@@ -101,9 +101,9 @@ export class Ring {
     return Atomics.load(this.#control, SEQ);
   }
 
-  /** Consumer: block the thread until a push after `seen` (or `timeoutMs`). */
-  waitSync(seen: number, timeoutMs?: number): void {
-    Atomics.wait(this.#control, SEQ, seen, timeoutMs);
+  /** Consumer: block the thread until a push after `seen`. */
+  waitSync(seen: number): void {
+    Atomics.wait(this.#control, SEQ, seen);
   }
 
   /** Consumer: resolve after a push after `seen` (`Atomics.waitAsync`). */

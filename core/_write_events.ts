@@ -28,19 +28,7 @@ export class WriteEvents {
    */
   start(ctx: StepContext): number {
     if (!this.#committed?.hasSubscribers) return 0;
-    const timings = ctx.timings = newTimings();
-    const shared = ctx.syncDir;
-    if (shared) {
-      // A flush shared with concurrent writes: this write's wait for it.
-      ctx.syncDir = async (dir, retryTimeoutMs) => {
-        const start = performance.now();
-        try {
-          await shared(dir, retryTimeoutMs);
-        } finally {
-          timings.dirSyncMs += performance.now() - start;
-        }
-      };
-    }
+    ctx.timings = newTimings();
     return performance.now();
   }
 
