@@ -21,8 +21,7 @@ interface Job<T> {
 
 /** A place in a lane: the write that will run there when its turn comes. */
 interface Entry<T> {
-  /** Until its turn comes, a later coalescing write may take this place. */
-  open: boolean;
+  /** Until its turn comes, a later coalescing write may take over this place. */
   job: Job<T>;
   /** Settles with the outcome of the write that ran in this place (set when queued). */
   result: Promise<T>;
@@ -140,7 +139,8 @@ export class PathQueue {
     const job: Job<T> = { task, ticket, settle, coalesced };
     const { waiting } = lane;
     const last = waiting.length > lane.head ? waiting[waiting.length - 1] as Entry<T> : undefined;
-    if (coalesced && last?.open && last.job.coalesced) {
+    // Every entry from `lane.head` on is still waiting for its turn.
+    if (coalesced && last?.job.coalesced) {
       const replaced = last.job;
       last.job = job;
       replaced.settle(outcome.then(replaced.coalesced));
@@ -148,10 +148,9 @@ export class PathQueue {
       outcome.then(release, release);
       return outcome;
     }
-    const entry: Entry<T> = { open: true, job, result: outcome };
+    const entry: Entry<T> = { job, result: outcome };
     waiting.push(entry as Entry<unknown>);
     const turn = lane.tail.then(() => {
-      entry.open = false;
       if (++lane.head === waiting.length) {
         waiting.length = 0;
         lane.head = 0;
