@@ -310,7 +310,7 @@ export function watch(path: string | URL, options?: WatchOptions): FileWatch {
  *
  * @param path The file (a string or a `file:` URL).
  * @param options `parse` (bytes to value; throw to reject a version), `timeoutMs`, `onError`, and watch options.
- * @returns The value holder: `value`, `hash`, `loadedAt`, `ready()`; dispose it to stop.
+ * @returns The value holder: `value`, `hash`, `reloadedAt`, `ready()`; dispose it to stop.
  * @throws {TypeError | RangeError} On bad arguments.
  *
  * @example Hot-reload a JSON config

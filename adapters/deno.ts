@@ -7,6 +7,7 @@
 
 import type { FileStat, FsAdapter, FsAsyncCalls, FsSyncCalls } from "../core/adapter.ts";
 import { withOffload } from "../core/_offload.ts";
+import { basename } from "../core/_path.ts";
 import { workerSpawner } from "./_offload.ts";
 import { diagnosticsChannel } from "./_channel.ts";
 
@@ -230,11 +231,6 @@ const denoAsyncCalls: FsAsyncCalls<DenoFile> = {
   rmdir: guardAsync((path) => deno().remove(path)),
 };
 
-/** The last component of a path Deno reports (absolute, either separator on Windows). */
-function baseName(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-}
-
 /**
  * Watch a directory with `Deno.watchFs`. Disposing the watch closes it and
  * waits for its event loop to end, so no operation outlives it.
@@ -248,7 +244,11 @@ function watchDir(dir: string, onName: (name: string) => void): Promise<AsyncDis
   }
   const done = (async () => {
     try {
-      for await (const event of watcher) for (const path of event.paths) onName(baseName(path));
+      for await (const event of watcher) {
+        for (const path of event.paths) {
+          onName(basename(path, deno().build.os === "windows" ? "windows" : "posix"));
+        }
+      }
     } catch {
       // The watch ended with an error (its directory was removed, say).
     }

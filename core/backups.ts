@@ -171,7 +171,8 @@ function* readBackup(
  * that is missing is restored too.
  *
  * Publishes a {@linkcode RollbackEvent} on `atomfs:rollback` when someone
- * subscribes. Not ordered with writes queued in this process: await them first.
+ * subscribes. This function is not queued behind writes in this process;
+ * `rollback(path)` of `mod.ts` (and of an `AtomicFs`) is.
  *
  * @param adapter The filesystem.
  * @param path The file (a string or a `file:` URL); a symlink is followed.

@@ -19,6 +19,9 @@ import type { Durability } from "./options.ts";
 import { absolute, join, toPath } from "./_path.ts";
 import { CHANNELS, listened, type RollbackEvent } from "./events.ts";
 import { sha256Hex } from "./_hash.ts";
+import { writeBytes } from "./_protocol.ts";
+import { codeOf, runAsync } from "./_steps.ts";
+import { context } from "./_write.ts";
 
 /** Options of {@linkcode writeDirectory}. The caller's object is never mutated. */
 export interface WriteDirectoryOptions {
@@ -146,11 +149,6 @@ function resolveFiles(value: unknown): Map<string, Uint8Array> {
     }
   }
   return files;
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 /** Run an adapter call; an OS error becomes an AtomFsError naming the step and path. */
@@ -334,10 +332,8 @@ async function writeOne(
   const handle = await step("open-temp", path, () => adapter.openExclusive(path, 0o666));
   let failure: { error: unknown } | undefined;
   try {
-    // Loop on short writes: a nearly full disk accepts part of a write first.
-    for (let done = 0; done < bytes.length;) {
-      done += await step("write", path, () => adapter.write(handle, bytes.subarray(done)));
-    }
+    // Short writes and their loop, as for any write.
+    await runAsync(context(adapter, { retryTimeoutMs: 0 }), writeBytes(handle, bytes, path));
     if (options.mode !== undefined) {
       const mode = options.mode;
       await step("chmod", path, () => adapter.chmod(path, mode));
