@@ -39,7 +39,7 @@ import { release, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { systemNode } from "./_node.mjs";
+import { firstLine, systemNode } from "./_node.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, "node_modules", ".bin");
@@ -362,7 +362,8 @@ function suite(runtimeList, only, env) {
     {
       cwd: root,
       encoding: "utf8",
-      env: { ...process.env, ...env, PATH: `${bin}:${process.env.PATH}` },
+      // Compiled once, before the matrix: each run need not compile again.
+      env: { ...process.env, ...env, ATOMFS_TEST_BUILT: "1", PATH: `${bin}:${process.env.PATH}` },
       timeout: 900_000,
       maxBuffer: 256 * 1024 * 1024,
     },
@@ -590,8 +591,7 @@ function renderTable(rows) {
 }
 
 function version(command, argv) {
-  const r = spawnSync(command, argv, { encoding: "utf8" });
-  return (r.stdout || "").trim().split("\n")[0];
+  return (command && firstLine(command, argv)) ?? "unknown";
 }
 
 function writeReport(table) {
