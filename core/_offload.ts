@@ -20,13 +20,8 @@ import type { Target } from "./_protocol.ts";
 import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import type { StepTimings } from "./_steps.ts";
-import {
-  errorFromWire,
-  type JobHeader,
-  type JobResult,
-  type OffloadInit,
-  SLOT,
-} from "./_offload_worker.ts";
+import { type OffloadInit, SLOT } from "./_offload_worker.ts";
+import { errorFromWire, JobEncoder, type JobHeader, ResultDecoder } from "./_wire.ts";
 import { supersededReceipt } from "./_write.ts";
 
 /** Writes of more bytes than this run on the main thread's async path. */
@@ -103,12 +98,6 @@ interface Thread {
   dead: boolean;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-// A job record's length prefix: the ring copies it at once, so one serves all.
-const prefix = new Uint8Array(4);
-const prefixView = new DataView(prefix.buffer);
-
 /** Sends writes to worker threads and settles their promises. */
 export class Offloader {
   readonly #spawner: OffloadSpawner;
@@ -117,6 +106,8 @@ export class Offloader {
   readonly #threads: Thread[] = [];
   #backlog: Flight[] = [];
   #nextId = 1;
+  readonly #jobs = new JobEncoder();
+  readonly #results = new ResultDecoder();
 
   constructor(spawner: OffloadSpawner) {
     this.#spawner = spawner;
@@ -217,10 +208,9 @@ export class Offloader {
     if (!thread) return false;
     const slot = thread.free.pop();
     if (slot === undefined) return false;
-    const header = encoder.encode(JSON.stringify({ ...flight.header, id: flight.id, slot }));
-    prefixView.setInt32(0, header.length, true);
+    const parts = this.#jobs.parts({ ...flight.header, id: flight.id, slot }, flight.data);
     Atomics.store(thread.flags, slot, SLOT.QUEUED);
-    if (!thread.jobs.push([prefix, header, flight.data])) {
+    if (!thread.jobs.push(parts)) {
       Atomics.store(thread.flags, slot, SLOT.FREE);
       thread.free.push(slot);
       return false;
@@ -264,7 +254,7 @@ export class Offloader {
   #drain(thread: Thread): void {
     if (thread.dead) return;
     const records = thread.results.take();
-    const results = records.map((r) => JSON.parse(decoder.decode(r.slice())) as JobResult);
+    const results = records.map((r) => this.#results.decode(r));
     thread.results.release();
     for (const result of results) {
       const flight = thread.inflight.get(result.id);

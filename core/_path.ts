@@ -63,11 +63,16 @@ export function isAbsolute(path: string, platform: Platform): boolean {
   return platform === "posix" ? root === "/" : /[\\/]$/.test(root);
 }
 
+/** A POSIX separator followed by an empty, `.` or `..` part. */
+const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/;
+
 /**
  * `path` made absolute against the working directory, with `.`, `..` and
  * repeated separators removed. `cwd` is asked only for a relative path.
  */
 export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
+  // Already absolute and normal (no empty, `.` or `..` part, no trailing separator).
+  if (platform === "posix" && path.startsWith("/") && !NOT_NORMAL.test(path)) return path;
   let full = path;
   if (!isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();

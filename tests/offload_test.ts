@@ -12,13 +12,18 @@ import { join } from "node:path";
 import { createAtomicFs } from "../core/atomic_fs.ts";
 import { AtomFsError } from "../core/errors.ts";
 import { Ring } from "../core/_ring.ts";
+import { runBatch } from "../core/_offload_worker.ts";
 import {
   errorFromWire,
   errorToWire,
   type Job,
+  JobDecoder,
+  JobEncoder,
   type JobHeader,
-  runBatch,
-} from "../core/_offload_worker.ts";
+  type JobResult,
+  ResultDecoder,
+  ResultEncoder,
+} from "../core/_wire.ts";
 import { offloaderOf, type OffloadSpawner, withOffload } from "../core/_offload.ts";
 import { resolveWriteOptions } from "../core/options.ts";
 import { exploreCrashes, memoryAdapter } from "../adapters/memory.ts";
@@ -175,6 +180,106 @@ test("an error crosses from the worker with its code, step, path, message, cause
   const other = errorFromWire(errorToWire(new TypeError("bad")));
   assert.ok(other instanceof TypeError);
   assert.equal(other.message, "bad");
+});
+
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+/** Records through a real ring, as the two threads exchange them. */
+function wirePair() {
+  const producer = new Ring(1 << 16);
+  const consumer = new Ring(producer.buffer);
+  return {
+    send(parts: Uint8Array[]) {
+      assert.ok(producer.push(parts));
+      const [record] = consumer.take();
+      return record!;
+    },
+    done: () => consumer.release(),
+  };
+}
+
+test("job records carry each write's header and content, also when the options change between writes", () => {
+  const { signal: _s, coalesce: _c, ...defaults } = resolveWriteOptions(undefined);
+  const file = { ...defaults, durability: "file" as const };
+  const owned = { ...defaults, owner: { uid: 1, gid: 2 } };
+  const owned2 = { ...defaults, owner: { uid: 1, gid: 3 } };
+  const target = {
+    path: "/d/ü",
+    dir: "/d",
+    old: {
+      kind: "file" as const,
+      mode: 0o640,
+      uid: 5,
+      gid: 6,
+      size: 3,
+      dev: 1,
+      ino: 2,
+      mtimeMs: 1.5,
+    },
+  };
+  const headers: JobHeader[] = [
+    { id: 1, slot: 0, target: "/d/a", options: defaults, signal: false, timings: false },
+    { id: 2, slot: 1, target: "/d/a", options: defaults, signal: true, timings: false },
+    { id: 3, slot: 2, target: "/d/a", options: file, signal: false, timings: true },
+    { id: 4, slot: 3, target: "/d/b", options: file, signal: false, timings: false },
+    { id: 5, slot: 4, target: "/d/b", options: owned, signal: false, timings: false },
+    { id: 6, slot: 5, target: "/d/b", options: owned2, signal: false, timings: false },
+    { id: 7, slot: 6, target, options: defaults, signal: false, timings: false },
+    { id: 8, slot: 7, target: "/d/a", options: { ...defaults }, signal: false, timings: false },
+  ];
+  const encoder = new JobEncoder();
+  const decoder = new JobDecoder();
+  const wire = wirePair();
+  for (const [i, header] of headers.entries()) {
+    const data = new TextEncoder().encode(`content ${i}`.repeat(i));
+    const job = decoder.decode(wire.send(encoder.parts(header, data)));
+    // Absent and undefined fields are the same to the reader.
+    assert.deepEqual(plain(job.header), plain(header), `header ${header.id}`);
+    assert.deepEqual([...job.data], [...data], `content ${header.id}`);
+    wire.done();
+  }
+});
+
+test("result records carry receipts, errors, aborts and timings", () => {
+  const receipt = (path: string, bytes: number) => ({
+    path,
+    bytes,
+    durability: "full" as const,
+    strategy: "rename" as const,
+    attempts: 1,
+    superseded: false,
+  });
+  const results: JobResult[] = [
+    { id: 1, committed: "full", receipt: receipt("/d/a", 1024) },
+    { id: 2, committed: "full", receipt: receipt("/d/a", 5 * 2 ** 32) },
+    {
+      id: 3,
+      committed: "file",
+      receipt: { ...receipt("/d/é", 0), durability: "file", strategy: "link", attempts: 3 },
+      timings: { writeMs: 0.5, fsyncMs: 1.25, renameMs: 0.125, dirSyncMs: 2 },
+    },
+    { id: 4, receipt: { ...receipt("/d/a", 7), durability: "none", strategy: "in-place" } },
+    {
+      id: 5,
+      committed: "full",
+      error: errorToWire(new AtomFsError({ code: "EIO", op: "sync-dir", path: "/d/a" })),
+    },
+    { id: 6, aborted: true },
+    { id: 7, committed: "full", aborted: true },
+    {
+      id: 8,
+      error: errorToWire(new RangeError("x")),
+      timings: { writeMs: 1, fsyncMs: 0, renameMs: 0, dirSyncMs: 0 },
+    },
+  ];
+  const encoder = new ResultEncoder();
+  const decoder = new ResultDecoder();
+  const wire = wirePair();
+  for (const result of results) {
+    const back = decoder.decode(wire.send(encoder.parts(result)));
+    assert.deepEqual(plain(back), plain(result));
+    wire.done();
+  }
 });
 
 test("writes go to the main thread's async path when no worker can start", async () => {

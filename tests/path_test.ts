@@ -1,0 +1,45 @@
+// Path handling: absolute() against Node's own resolver, on POSIX paths that
+// are already normal (returned as they are) and on those that are not.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { posix, win32 } from "node:path";
+import { absolute } from "../core/_path.ts";
+
+const PARTS = ["a", "b.c", ".d", "...", "é", ".", "..", "", "e f"];
+
+/** Every path of up to three parts from PARTS, absolute and relative. */
+function* paths(): Generator<string> {
+  const build = function* (depth: number, prefix: string): Generator<string> {
+    yield prefix;
+    if (depth === 0) return;
+    for (const part of PARTS) {
+      yield* build(depth - 1, prefix + (prefix.endsWith("/") ? "" : "/") + part);
+    }
+  };
+  for (const path of build(3, "/")) {
+    yield path;
+    yield path + "/";
+    yield path.slice(1) || ".";
+  }
+}
+
+test("absolute() normalises POSIX paths as path.posix.resolve does", () => {
+  let checked = 0;
+  for (const path of paths()) {
+    assert.equal(absolute(path, "/cwd/x", "posix"), posix.resolve("/cwd/x", path), path);
+    checked++;
+  }
+  assert.ok(checked > 1000);
+  // The working directory is asked for only when the path is relative.
+  assert.equal(absolute("/a/b", () => assert.fail("cwd asked"), "posix"), "/a/b");
+});
+
+test("absolute() normalises Windows paths as path.win32.resolve does", () => {
+  for (const path of ["C:\\a\\b", "C:\\a\\.\\b\\..\\c\\", "\\\\srv\\share\\a\\..\\b"]) {
+    assert.equal(absolute(path, "C:\\cwd", "windows"), win32.resolve("C:\\cwd", path), path);
+  }
+  assert.equal(absolute("a\\b", "C:\\cwd", "windows"), "C:\\cwd\\a\\b");
+  // A path written with forward slashes only keeps them.
+  assert.equal(absolute("C:/a//b/./c", "C:\\cwd", "windows"), "C:/a/b/c");
+});
