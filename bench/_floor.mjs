@@ -8,6 +8,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import process from "node:process";
+import { startStallProbe } from "./_stall.mjs";
 
 // Linux moves at most 0x7ffff000 bytes per write(2), and Node's write() refuses
 // lengths beyond 2 GiB: large contents go in 1 GiB pieces, as atomfs does.
@@ -157,4 +158,70 @@ export async function startFloorWorker(dir, path) {
       await worker.terminate();
     },
   };
+}
+
+/**
+ * What no durable replace can beat on this disk, for scenario B: `writes`
+ * replaces of the files in `paths`, spread over `threads` worker threads (each
+ * owning every `threads`-th file), each replace making only the per-file calls
+ * that fsyncing the content before its rename needs (open exclusive, write,
+ * fsync, close, rename), synchronously, with no directory fsync at all: group
+ * commit of directory fsyncs could at best remove them all. The clock runs
+ * from the start signal, once every thread has started and replaced each of
+ * its files once, to the last thread's end.
+ *
+ * @param {string[]} paths The targets.
+ * @param {number} writes How many replaces in all.
+ * @param {number} size Bytes per replace.
+ * @param {number} threads Worker threads.
+ * @returns {Promise<{ seconds: number, latencies: Float64Array, cpu: { user: number, system: number }, stall: unknown }>}
+ *   The time taken, that of each replace (ms, in the order they were taken),
+ *   the CPU time of all threads (µs) and the main thread's stall probe.
+ */
+export async function floorBound(paths, writes, size, threads) {
+  const { Worker } = await import("node:worker_threads");
+  const control = new SharedArrayBuffer(8);
+  const latencies = new SharedArrayBuffer(8 * writes);
+  const url = new URL("./_floor_bound_worker.mjs", import.meta.url);
+  const workers = [];
+  const ready = [];
+  const done = [];
+  for (let thread = 0; thread < threads; thread++) {
+    const worker = new Worker(url, {
+      workerData: {
+        paths: paths.filter((_, i) => i % threads === thread),
+        thread,
+        writes,
+        size,
+        control,
+        latencies,
+      },
+    });
+    workers.push(worker);
+    const said = (what) =>
+      new Promise((resolve, reject) => {
+        worker.on("message", (message) => message === what && resolve());
+        worker.on("error", reject);
+      });
+    ready.push(said("ready"));
+    done.push(said("done"));
+  }
+  try {
+    await Promise.all(ready);
+    const stopProbe = startStallProbe();
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const shared = new Int32Array(control);
+    Atomics.store(shared, 1, 1);
+    Atomics.notify(shared, 1);
+    await Promise.all(done);
+    return {
+      seconds: (performance.now() - start) / 1000,
+      latencies: new Float64Array(latencies),
+      cpu: process.cpuUsage(cpu),
+      stall: stopProbe(),
+    };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
 }

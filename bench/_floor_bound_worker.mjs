@@ -1,0 +1,42 @@
+// A worker of B's `floor-bound` contender (see floorBound in _floor.mjs): it
+// replaces each of its files once (warm-up), says it is ready, waits for the
+// start, then takes write numbers from a shared counter until all are taken
+// and, for each, replaces the next of its own files with the per-file syscalls
+// alone, made synchronously: open(temp, O_CREAT|O_EXCL|O_WRONLY), write,
+// fsync, close, rename. No directory fsync at all.
+
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+
+const { paths, thread, writes, control, latencies } = workerData;
+const shared = new Int32Array(control); // [writes taken, started]
+const times = new Float64Array(latencies);
+const data = new Uint8Array(workerData.size);
+let temps = 0;
+
+function replace(path) {
+  const temp = `${path}.bound-${thread}-${temps++}.tmp`;
+  const fd = openSync(temp, "wx");
+  try {
+    for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+for (const path of paths) replace(path);
+parentPort.postMessage("ready");
+Atomics.wait(shared, 1, 0);
+for (let lane = 0;;) {
+  const n = Atomics.add(shared, 0, 1);
+  if (n >= writes) break;
+  data[0] = n % 256;
+  data[1] = n >> 8;
+  const begun = performance.now();
+  replace(paths[lane]);
+  times[n] = performance.now() - begun;
+  lane = (lane + 1) % paths.length;
+}
+parentPort.postMessage("done");
