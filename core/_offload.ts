@@ -331,8 +331,10 @@ export class Offloader {
    * synchronous write's commit when their turn comes, and step aside.
    */
   fence(key: string): void {
-    const deadline = Date.now() + FENCE_TIMEOUT_MS;
+    let deadline = 0;
     for (const thread of this.#threads) {
+      if (thread.inflight.size === 0) continue;
+      deadline ||= Date.now() + FENCE_TIMEOUT_MS;
       for (const flight of thread.inflight.values()) {
         if (flight.key === key && !this.#landed(thread, flight, deadline)) return;
       }

@@ -59,6 +59,23 @@ export interface Ticket {
   committed(durability: Durability): void;
 }
 
+/** The ticket of a synchronous write to a path with nothing queued. */
+const SOLO: Ticket = {
+  lane: {
+    tail: Promise.resolve(),
+    waiting: [],
+    head: 0,
+    issued: 0,
+    committed: 0,
+    committedDurability: "none",
+    active: 0,
+    aliases: [],
+  },
+  seq: 0,
+  superseded: () => undefined,
+  committed: () => {},
+};
+
 /** Per-path write ordering for one `AtomicFs`. */
 export class PathQueue {
   #lanes = new Map<string, Lane>();
@@ -176,6 +193,9 @@ export class PathQueue {
 
   /** Run a synchronous write now. */
   runSync<T>(key: string, task: (ticket: Ticket) => T): T {
+    // Nothing queued on this path, and nothing can join it while a
+    // synchronous task runs: no lane to make, no later write to tell.
+    if (!this.#lanes.has(key)) return task(SOLO);
     const ticket = this.#ticket(key);
     try {
       return task(ticket);

@@ -89,6 +89,8 @@ function timed(ctx: StepContext, name: FsCallName, start: number): void {
   if (kind) ctx.timings![kind] += performance.now() - start;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Make one filesystem call and return its result. */
 export function* call<K extends FsCallName>(
   name: K,
@@ -96,7 +98,7 @@ export function* call<K extends FsCallName>(
   op: AtomFsOp,
   path: string,
   retry: RetryClass = "transient",
-  expect: readonly string[] = [],
+  expect: readonly string[] = NONE,
 ): Steps<ReturnType<FsSyncCalls[K]>> {
   return (yield { kind: "call", name, args, op, path, retry, expect }) as ReturnType<
     FsSyncCalls[K]
@@ -152,23 +154,26 @@ export function runSync<T>(ctx: StepContext, steps: Steps<T>): T {
   while (!next.done) {
     const step = next.value;
     if (step.kind === "wait") throw new TypeError("a synchronous write cannot wait for a promise");
-    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     const start = ctx.timings ? performance.now() : 0;
+    let value: unknown;
+    let failure: unknown;
+    let failed = false;
     for (let retry = 0;; retry++) {
       try {
-        outcome = { ok: true, value: sync[step.name]!(...step.args) };
+        value = sync[step.name]!(...step.args);
         break;
       } catch (error) {
         const delay = retryDelay(ctx, step, error, retry);
         if (delay === undefined) {
-          outcome = { ok: false, error: wrap(step, error) };
+          failed = true;
+          failure = wrap(step, error);
           break;
         }
         Atomics.wait(sleeper, 0, 0, delay);
       }
     }
     if (ctx.timings) timed(ctx, step.name, start);
-    next = outcome.ok ? steps.next(outcome.value) : steps.throw(outcome.error);
+    next = failed ? steps.throw(failure) : steps.next(value);
   }
   return next.value;
 }
