@@ -17,6 +17,8 @@ interface Job<T> {
   readonly settle: (outcome: T | Promise<T>) => void;
   /** Set for a coalescing write: maps a later write's outcome to this one's. */
   readonly coalesced: ((later: T) => T) | undefined;
+  /** The waiting writes this one took the place of: they settle as it settles. */
+  riders?: Job<T>[];
 }
 
 /** A place in a lane: the write that will run there when its turn comes. */
@@ -128,6 +130,20 @@ export class PathQueue {
     };
   }
 
+  /** Settle the writes a write took the place of with its outcome, each mapped its own way. */
+  #settleRiders<T>(key: string, riders: Job<T>[], result: Promise<T>): void {
+    const settle = (outcome: (rider: Job<T>) => T | Promise<T>) => {
+      for (const rider of riders) {
+        rider.settle(outcome(rider));
+        this.#release(key, rider.ticket);
+      }
+    };
+    result.then(
+      (value) => settle((rider) => rider.coalesced!(value)),
+      (error) => settle(() => Promise.reject(error)),
+    );
+  }
+
   #release(key: string, ticket: Ticket): void {
     const { lane } = ticket;
     if (--lane.active === 0 && this.#lanes.get(key) === lane) {
@@ -158,11 +174,12 @@ export class PathQueue {
     const last = waiting.length > lane.head ? waiting[waiting.length - 1] as Entry<T> : undefined;
     // Every entry from `lane.head` on is still waiting for its turn.
     if (coalesced && last?.job.coalesced) {
+      // One list per burst, handed on to each write that takes the place.
       const replaced = last.job;
+      job.riders = replaced.riders ?? [];
+      job.riders.push(replaced);
+      replaced.riders = undefined;
       last.job = job;
-      replaced.settle(outcome.then(replaced.coalesced));
-      const release = () => this.#release(key, replaced.ticket);
-      outcome.then(release, release);
       return outcome;
     }
     const entry: Entry<T> = { job, result: outcome };
@@ -180,6 +197,7 @@ export class PathQueue {
       const { job } = entry;
       const result = later ? later.result.then(job.coalesced) : job.task(job.ticket);
       job.settle(result);
+      if (job.riders) this.#settleRiders(key, job.riders, result);
       return result;
     });
     // Its failure reaches the caller through `outcome`; this copy is only for ordering.
