@@ -61,6 +61,12 @@ if (unknown.length > 0) throw new TypeError(`unknown option ${unknown.join(", ")
 if (!Number.isInteger(reps) || reps < 1) {
   throw new RangeError(`--reps must be a positive integer, got ${option("reps")}`);
 }
+/**
+ * Repetitions of a scenario: its own fixed count (`reps`), or the run's,
+ * raised to its `minReps` (a scenario whose single runs swing widely).
+ */
+const roundsOf = (scenario) => scenario.reps ?? Math.max(reps, scenario.minReps ?? 1);
+
 if (only !== undefined && !/^[a-z]+$/.test(only)) {
   throw new RangeError(`--only takes scenario letters (e.g. --only=ac), got ${only}`);
 }
@@ -317,7 +323,7 @@ for (const scenario of scenarios.filter((s) => s.run)) {
     continue;
   }
   const { contenders } = scenario;
-  const rounds = scenario.reps ?? reps;
+  const rounds = roundsOf(scenario);
   const width = Math.max(...contenders.map((c) => c.length)) + 2;
   const begun = performance.now();
   console.log(`\n===== scenario ${scenario.id}: ${scenario.title} =====`);
@@ -408,6 +414,10 @@ const peers = ["write-file-atomic", "atomically", "steno"].map((name) => {
   }
 });
 const { bavail, bsize } = statfsSync(parent);
+// Scenarios run (not skipped) with another number of repetitions than the run's.
+const exceptions = Object.values(contexts)
+  .filter(({ scenario, skipped }) => !skipped && roundsOf(scenario) !== reps)
+  .map(({ scenario }) => `${scenario.id}: ${roundsOf(scenario)}`);
 const header = [
   `- Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")} (whole run: ${Math.round(seconds)} s)`,
   `- Machine: ${cpu.length} × ${
@@ -427,7 +437,7 @@ const header = [
   } ` +
   `(library sources sha256 ${lib.hash}…); Node imports its npm build (dist/mod.js), Deno and Bun its mod.ts`,
   `- ${reps} repetition${reps === 1 ? "" : "s"} per contender and runtime${
-    contexts.D3G && !contexts.D3G.skipped ? " (D3G: 1)" : ""
+    exceptions.length ? ` (${exceptions.join(", ")})` : ""
   }, each a fresh process, interleaved round by round`,
   `- Syscall counts (C): ${
     strace.available
