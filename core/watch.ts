@@ -128,6 +128,8 @@ const SAFETY_POLL_MS = 1000;
 const READ_RETRY_MS = [10, 50, 250];
 /** Reads in a row that saw the file change under them before that counts as an error. */
 const MAX_UNSTABLE = 20;
+/** How long reads may keep finding the file replaced under them before that counts as an error. */
+const MAX_REPLACED_MS = 5000;
 
 /**
  * Watch a file as it is replaced: yields each new version once it is whole
@@ -388,6 +390,7 @@ class VersionWatch implements FileWatch {
     if (this.#set) return await this.#readSet(publish);
     let failures = 0;
     let unstable = 0;
+    let replacedSince: number | undefined;
     while (!this.#closed) {
       try {
         const before = await this.#lstat();
@@ -403,9 +406,30 @@ class VersionWatch implements FileWatch {
         const stable = after !== undefined && signature(before) === signature(after) &&
           (after.kind !== "file" || content.length === after.size);
         if (!stable) {
-          if (++unstable < MAX_UNSTABLE) {
+          // Replaced by a new file while it was read: the path names a newer
+          // whole version; read again at once, for as long as replacements
+          // keep coming (a writer that fast pauses at some point). The same
+          // file changing under the read is a writer that writes in place.
+          const replaced = after !== undefined && after.ino !== 0 &&
+            (after.ino !== before.ino || after.dev !== before.dev);
+          if (replaced) {
+            replacedSince ??= Date.now();
+            if (Date.now() - replacedSince < MAX_REPLACED_MS) {
+              await sleep(1);
+              continue;
+            }
+          } else if (++unstable < MAX_UNSTABLE) {
             await sleep(Math.max(1, this.#options.debounceMs));
             continue;
+          }
+          if (replaced) {
+            throw new AtomFsError({
+              code: "EAGAIN",
+              op: "read",
+              path: this.path,
+              message: `Cannot read '${this.path}': it was replaced again during every read for ` +
+                `${MAX_REPLACED_MS} ms`,
+            });
           }
           throw new AtomFsError({
             code: "EAGAIN",

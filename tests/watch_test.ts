@@ -221,6 +221,40 @@ test("watch() does not yield a file that changes while it is read, and reports o
   assert.equal(text((await pending).value as FileVersion), "v2");
 });
 
+test("watch() keeps reading a file replaced during every read, without an error, and yields the last version", async () => {
+  const mem = memory();
+  const fs = createAtomicFs(mem);
+  await fs.writeFile("/data/app.json", "v0");
+  // A writer faster than the reader: each of the next 40 reads (twice the
+  // in-place limit) finds the file replaced between its two lstat calls.
+  let replaceDuringRead = 0;
+  let written = 0;
+  const adapter: FsAdapter = {
+    ...mem,
+    async readFile(path: string): Promise<Uint8Array> {
+      const content = await mem.readFile(path);
+      if (replaceDuringRead > 0) {
+        replaceDuringRead--;
+        await fs.writeFile("/data/app.json", `fast ${++written}`);
+      }
+      return content;
+    },
+  };
+  const errors: unknown[] = [];
+  await using versions = watch(adapter, "/data/app.json", {
+    debounceMs: 1,
+    onError: (error) => errors.push(error),
+  });
+  await versions.ready;
+  const iterator = versions[Symbol.asyncIterator]();
+  replaceDuringRead = 40;
+  await fs.writeFile("/data/app.json", "v1");
+  const version = (await iterator.next()).value as FileVersion;
+  assert.equal(replaceDuringRead, 0, "read while replaced, again and again");
+  assert.equal(text(version), "fast 40", "the version read once the replacements stopped");
+  assert.deepEqual(errors, []);
+});
+
 test("watch() ends on dispose, on break and on abort; dispose is idempotent", async () => {
   const mem = memory();
   const fs = createAtomicFs(mem);
