@@ -61,9 +61,9 @@ export interface Ticket {
   committed(durability: Durability): void;
 }
 
-/** The ticket of a synchronous write to a path with nothing queued. */
-const SOLO: Ticket = {
-  lane: {
+/** A lane with nothing issued on it yet. */
+function newLane(): Lane {
+  return {
     tail: Promise.resolve(),
     waiting: [],
     head: 0,
@@ -72,7 +72,12 @@ const SOLO: Ticket = {
     committedDurability: "none",
     active: 0,
     aliases: [],
-  },
+  };
+}
+
+/** The ticket of a synchronous write to a path with nothing queued. */
+const SOLO: Ticket = {
+  lane: newLane(),
   seq: 0,
   superseded: () => undefined,
   committed: () => {},
@@ -102,16 +107,7 @@ export class PathQueue {
   #ticket(key: string): Ticket {
     let lane = this.#lanes.get(key);
     if (!lane) {
-      lane = {
-        tail: Promise.resolve(),
-        waiting: [],
-        head: 0,
-        issued: 0,
-        committed: 0,
-        committedDurability: "none",
-        active: 0,
-        aliases: [],
-      };
+      lane = newLane();
       this.#lanes.set(key, lane);
     }
     lane.active++;

@@ -162,16 +162,26 @@ test("watch() with poll: <ms> polls at that interval even where events work", as
   assert.ok(Date.now() - started < 1000);
 });
 
+/**
+ * A ready watch of `path` whose reported errors are collected in `errors`,
+ * with its iterator; disposing of it ends the watch.
+ */
+async function watchCollecting(adapter: FsAdapter, path: string, debounceMs: number) {
+  const errors: unknown[] = [];
+  const versions = watch(adapter, path, { debounceMs, onError: (error) => errors.push(error) });
+  await versions.ready;
+  return {
+    errors,
+    iterator: versions[Symbol.asyncIterator](),
+    [Symbol.asyncDispose]: () => versions[Symbol.asyncDispose](),
+  };
+}
+
 test("watch() reports a file that cannot be read, retries, and goes on watching", async () => {
   const mem = memory();
   const fs = createAtomicFs(mem);
-  const errors: unknown[] = [];
-  await using versions = watch(mem, "/data/app.json", {
-    debounceMs: 0,
-    onError: (error) => errors.push(error),
-  });
-  await versions.ready;
-  const iterator = versions[Symbol.asyncIterator]();
+  await using watched = await watchCollecting(mem, "/data/app.json", 0);
+  const { errors, iterator } = watched;
   // 1 + 3 retries fail: reported.
   mem.inject({ call: "readFile", code: "EIO", times: 4 });
   await fs.writeFile("/data/app.json", "unreadable");
@@ -203,13 +213,8 @@ test("watch() does not yield a file that changes while it is read, and reports o
       return moving ? { ...stat, size: stat.size + calls++ } : stat;
     },
   };
-  const errors: unknown[] = [];
-  await using versions = watch(adapter, "/data/app.json", {
-    debounceMs: 1,
-    onError: (error) => errors.push(error),
-  });
-  await versions.ready;
-  const iterator = versions[Symbol.asyncIterator]();
+  await using watched = await watchCollecting(adapter, "/data/app.json", 1);
+  const { errors, iterator } = watched;
   moving = true;
   await fs.writeFile("/data/app.json", "v1");
   const pending = iterator.next();
@@ -240,13 +245,8 @@ test("watch() keeps reading a file replaced during every read, without an error,
       return content;
     },
   };
-  const errors: unknown[] = [];
-  await using versions = watch(adapter, "/data/app.json", {
-    debounceMs: 1,
-    onError: (error) => errors.push(error),
-  });
-  await versions.ready;
-  const iterator = versions[Symbol.asyncIterator]();
+  await using watched = await watchCollecting(adapter, "/data/app.json", 1);
+  const { errors, iterator } = watched;
   replaceDuringRead = 40;
   await fs.writeFile("/data/app.json", "v1");
   const version = (await iterator.next()).value as FileVersion;
