@@ -1,0 +1,156 @@
+// Where a write's time goes beyond the floor's system calls: four ways of
+// replacing one file, alternated write by write so that all four run under
+// the same conditions, medians per way.
+//
+//   floor           the floor's synchronous sequence (bench/_floor.mjs)
+//   floor-contract  the same, plus the calls atomfs's contract adds: lstat of
+//                   the target, the owner check, chmod of the temp file
+//   floor-steps     floor-contract's calls made through atomfs's step driver
+//                   (core/_steps.ts), as one generator
+//   atomfs          writeFileSync
+//
+// In the main thread (default), or inside one worker thread that the main
+// thread wakes for each write as the offload worker is woken (--worker), where
+// every write starts cold. Node runs the npm build (npm run build first); Deno
+// and Bun the TypeScript sources.
+//
+//   node scripts/overhead.mjs [--worker] [--writes=3000]
+//   deno run -A scripts/overhead.mjs [--worker]
+//   bun scripts/overhead.mjs [--worker]
+
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { floorWriteFileSync } from "../bench/_floor.mjs";
+
+const ts = typeof globalThis.Deno !== "undefined" || typeof globalThis.Bun !== "undefined";
+const library = (name) =>
+  new URL(`../${ts ? name : `dist/${name.replace(/\.ts$/, ".js")}`}`, import.meta.url).href;
+
+/** The four ways, each a function of the content, replacing `path` in `dir`. */
+async function ways(dir, path) {
+  const { writeFileSync } = await import(library("mod.ts"));
+  const { call, runSync } = await import(library("core/_steps.ts"));
+  const { nodeAdapter } = await import(library("adapters/node.ts"));
+  let temps = 0;
+  const temp = () => `${dir}/.overhead-${temps++}.tmp`;
+  const contract = (data) => {
+    const old = fs.lstatSync(path);
+    const name = temp();
+    const fd = fs.openSync(name, "wx", 0o600);
+    try {
+      fs.writeSync(fd, data);
+      if (process.geteuid?.() !== old.uid || process.getegid?.() !== old.gid) {
+        fs.chownSync(name, old.uid, old.gid);
+      }
+      fs.chmodSync(name, old.mode & 0o7777);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(name, path);
+    const directory = fs.openSync(dir, "r");
+    try {
+      fs.fsyncSync(directory);
+    } finally {
+      fs.closeSync(directory);
+    }
+  };
+  function* steps(data) {
+    const old = yield* call("lstat", [path], "stat", path);
+    const name = temp();
+    const handle = yield* call("openExclusive", [name, 0o600], "open-temp", path);
+    yield* call("write", [handle, data], "write", path);
+    const mine = nodeAdapter.processOwner();
+    if (mine && (mine.uid !== old.uid || mine.gid !== old.gid)) {
+      yield* call("chown", [name, old.uid, old.gid], "chown", path);
+    }
+    yield* call("chmod", [name, old.mode & 0o7777], "chmod", path);
+    yield* call("fsync", [handle], "sync", path, "never");
+    yield* call("close", [handle], "close", path, "never");
+    yield* call("rename", [name, path], "rename", path, "replace");
+    yield* call("syncDir", [dir], "sync-dir", path);
+  }
+  const ctx = () => ({ adapter: nodeAdapter, retryTimeoutMs: 10_000, attempts: 1 });
+  return {
+    floor: (data) => floorWriteFileSync(dir, path, data),
+    "floor-contract": contract,
+    "floor-steps": (data) => runSync(ctx(), steps(data)),
+    atomfs: (data) => writeFileSync(path, data),
+  };
+}
+
+/** Run `writes` writes, alternating the ways; `between` runs before each. */
+async function measure(dir, writes, between) {
+  const path = `${dir}/target.bin`;
+  const all = await ways(dir, path);
+  const names = Object.keys(all);
+  const times = Object.fromEntries(names.map((name) => [name, []]));
+  const data = new Uint8Array(1024);
+  floorWriteFileSync(dir, path, data);
+  const warmUp = 100 * names.length;
+  for (let i = 0; i < warmUp + writes * names.length; i++) {
+    await between?.();
+    const name = names[i % names.length];
+    data[0] = i;
+    const start = performance.now();
+    all[name](data);
+    if (i >= warmUp) times[name].push(performance.now() - start);
+  }
+  return Object.fromEntries(names.map((name) => {
+    const sorted = times[name].sort((a, b) => a - b);
+    return [name, sorted[sorted.length >> 1] * 1000];
+  }));
+}
+
+function print(medians, where) {
+  console.log(`median µs per write (${where}):`);
+  let previous;
+  for (const [name, us] of Object.entries(medians)) {
+    const more = previous === undefined ? "" : `  (+${(us - previous).toFixed(1)})`;
+    console.log(`  ${name.padEnd(15)} ${us.toFixed(1).padStart(7)}${more}`);
+    previous = us;
+  }
+}
+
+const option = (name) =>
+  process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const writes = Number(option("writes") ?? 3000);
+
+if (!isMainThread) {
+  // In the worker: ask the main thread for each write and sleep until it
+  // answers, as the offload worker sleeps between writes.
+  const control = new Int32Array(workerData.control);
+  let seen = 0;
+  const medians = await measure(workerData.dir, workerData.writes, () => {
+    parentPort.postMessage("ask");
+    Atomics.wait(control, 0, seen);
+    seen = Atomics.load(control, 0);
+  });
+  parentPort.postMessage(medians);
+} else {
+  const dir = fs.mkdtempSync(`${fs.realpathSync(tmpdir())}/atomfs-overhead-`);
+  try {
+    if (process.argv.includes("--worker")) {
+      const control = new Int32Array(new SharedArrayBuffer(4));
+      const worker = new Worker(new URL(import.meta.url), {
+        workerData: { dir, writes, control: control.buffer },
+      });
+      const medians = await new Promise((resolve, reject) => {
+        worker.on("message", (message) => {
+          if (message !== "ask") return resolve(message);
+          Atomics.add(control, 0, 1);
+          Atomics.notify(control, 0);
+        });
+        worker.on("error", reject);
+      });
+      print(medians, "in a worker that sleeps until the main thread answers each write");
+      await worker.terminate();
+    } else {
+      print(await measure(dir, writes), "main thread, back to back");
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
