@@ -118,13 +118,6 @@ export interface MemoryAdapter extends FsAdapter<number> {
   hold(path: string): number;
   /** Set a file's modification time. */
   setMtime(path: string, mtimeMs: number): void;
-  /**
-   * Create a symlink at `path` whose text is `target` (relative to the link's
-   * directory, or absolute). Unlike the other async calls it takes effect at
-   * once, so that a test can set up a link without awaiting; the promise
-   * reports the outcome.
-   */
-  symlink(target: string, path: string): Promise<void>;
 }
 
 interface Meta {
@@ -535,8 +528,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   // A flush (fsync of a file or directory) takes effect when it is issued and
   // reports later: it covers what happened before it began, and nothing done
   // while it is in flight — the most a real fsync promises.
-  // symlink too: tests create links with it without awaiting (see MemoryAdapter.symlink).
-  const atIssue = new Set<FsCallName>(["fsync", "syncDir", "symlink"]);
+  const atIssue = new Set<FsCallName>(["fsync", "syncDir"]);
   const calls = Object.fromEntries(
     (Object.keys(sync) as FsCallName[]).map((name) => [
       name,

@@ -138,10 +138,23 @@ function retryDelay(ctx: StepContext, c: Call, error: unknown, retry: number): n
   return Math.min(ctx.retryUntil - now, Math.min(100, 2 ** retry) * (0.5 + Math.random() / 2));
 }
 
-function wrap(c: Call, error: unknown): unknown {
+/**
+ * A runtime error as the `AtomFsError` of step `op` on `path`. Errors without
+ * a code, `AtomFsError`s and the codes in `expect` pass as they are.
+ */
+export function stepError(
+  error: unknown,
+  op: AtomFsOp,
+  path: string,
+  expect: readonly string[] = NONE,
+): unknown {
   const code = codeOf(error);
-  if (code === undefined || c.expect.includes(code) || error instanceof AtomFsError) return error;
-  return new AtomFsError({ code, op: c.op, path: c.path, cause: error });
+  if (code === undefined || expect.includes(code) || error instanceof AtomFsError) return error;
+  return new AtomFsError({ code, op, path, cause: error });
+}
+
+function wrap(c: Call, error: unknown): unknown {
+  return stepError(error, c.op, c.path, c.expect);
 }
 
 // Atomics.wait sleeps the thread for real; synchronous retries must not busy-spin.
@@ -178,7 +191,8 @@ export function runSync<T>(ctx: StepContext, steps: Steps<T>): T {
   return next.value;
 }
 
-function sleep(ms: number): Promise<void> {
+/** Resolve after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

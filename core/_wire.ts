@@ -15,6 +15,7 @@ import { AtomFsError, type AtomFsOp } from "./errors.ts";
 import type { Durability, ResolvedWriteOptions, WriteReceipt, WriteStrategy } from "./options.ts";
 import type { Target } from "./_protocol.ts";
 import type { StepTimings } from "./_steps.ts";
+import { sameBytes } from "./_data.ts";
 
 /** Options as they cross to the worker (a signal cannot: its slot stands for it). */
 export type WireOptions = Omit<ResolvedWriteOptions, "signal" | "coalesce">;
@@ -130,12 +131,6 @@ const decoder = new TextDecoder();
 
 // TextDecoder need not accept views of shared memory: decode a copy.
 const text = (bytes: Uint8Array) => decoder.decode(bytes.slice());
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function sameOptions(a: WireOptions, b: WireOptions): boolean {
   const ownerA = a.owner;

@@ -23,7 +23,7 @@ import {
 } from "./options.ts";
 import { AtomFsError } from "./errors.ts";
 import { bytesOf, sourceOf } from "./_data.ts";
-import { absolute, isAbsolute, join, queueKey, toPath } from "./_path.ts";
+import { absolute, join, queueKey, toPath } from "./_path.ts";
 import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
@@ -285,7 +285,9 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     try {
       const content = bytesOf(data) ?? sourceOf(data);
       const { resolved, given, ctx } = start(path, options, true);
-      const file = fullPath(given);
+      // Made absolute once, and this one form names the lane, the target and
+      // the worker's job: a chdir during a burst cannot split a write.
+      const file = absolute(given, cwd, platform);
       if (!events.active) return enqueue(content, resolved, file, ctx);
       const startedAt = events.start(ctx);
       let outcome: Promise<WriteReceipt>;
@@ -299,18 +301,6 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  // The absolute form of the last path given: a burst to one file computes it
-  // once. A relative path's depends on the working directory, so it is not kept.
-  let lastGiven: string | undefined;
-  let lastFull = "";
-
-  function fullPath(given: string): string {
-    if (given === lastGiven) return lastFull;
-    lastFull = absolute(given, cwd, platform);
-    lastGiven = isAbsolute(given, platform) ? given : undefined;
-    return lastFull;
   }
 
   /**

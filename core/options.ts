@@ -218,7 +218,8 @@ function oneOf<T extends string>(
   return value as T;
 }
 
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
+/** A boolean option, or `fallback` when absent. */
+export function boolean(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") {
     throw new TypeError(`Invalid option ${name}: expected a boolean, got ${typeof value}`);
@@ -273,7 +274,8 @@ export function checkSignal(value: unknown): AbortSignal | undefined {
   return value as AbortSignal;
 }
 
-function options(value: unknown): Record<string, unknown> {
+/** An options argument: an object, or none. */
+export function options(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null) {
     throw new TypeError(

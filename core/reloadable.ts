@@ -129,9 +129,9 @@ class ReloadableValue<T> implements Reloadable<T> {
   readonly #loop: Promise<void>;
   #value: T | undefined;
   #hash: string | undefined;
+  /** Set with the first valid value, so `undefined` also means "nothing loaded yet". */
   #reloadedAt: number | undefined;
   #error: unknown;
-  #loaded = false;
   #closed = false;
   #disposed: Promise<void> | undefined;
   #waiters: { resolve: (value: T) => void; reject: (error: unknown) => void }[] = [];
@@ -174,7 +174,7 @@ class ReloadableValue<T> implements Reloadable<T> {
   }
 
   ready(): Promise<T> {
-    if (this.#loaded) return Promise.resolve(this.#value as T);
+    if (this.#reloadedAt !== undefined) return Promise.resolve(this.#value as T);
     if (this.#closed) return Promise.reject(closedError(this.path));
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
@@ -230,7 +230,6 @@ class ReloadableValue<T> implements Reloadable<T> {
     this.#hash = version.hash;
     this.#reloadedAt = Date.now();
     this.#error = undefined;
-    this.#loaded = true;
     listened(this.#adapter, CHANNELS.reload)?.publish(
       {
         path: this.path,

@@ -6,16 +6,14 @@
 
 import type { FileStat, FsAdapter } from "./adapter.ts";
 import { AtomFsError } from "./errors.ts";
-import { checkMs, checkSignal } from "./options.ts";
+import { boolean, checkMs, checkSignal, options } from "./options.ts";
 import { absolute, basename, dirname, join, toPath } from "./_path.ts";
 import { probeDir } from "./probe.ts";
-import { call, codeOf, runAsync, type StepContext } from "./_steps.ts";
+import { call, codeOf, runAsync, sleep, type StepContext } from "./_steps.ts";
+import { context } from "./_write.ts";
 import { isTempName } from "./_temp_name.ts";
 import { sha256Hex } from "./_hash.ts";
-import { readDirectory } from "./write_directory.ts";
-
-/** The symlink a `writeDirectory` switch replaces. */
-const SET_LINK = "..data";
+import { DATA, readDirectory } from "./write_directory.ts";
 
 /** One whole version of a watched file. */
 export interface FileVersion {
@@ -178,15 +176,8 @@ interface ResolvedWatchOptions {
 }
 
 function resolveWatchOptions(value: unknown): ResolvedWatchOptions {
-  if (value !== undefined && (typeof value !== "object" || value === null)) {
-    throw new TypeError(
-      `Invalid options: expected an object, got ${value === null ? "null" : typeof value}`,
-    );
-  }
-  const o = (value ?? {}) as Record<string, unknown>;
-  if (o.initial !== undefined && typeof o.initial !== "boolean") {
-    throw new TypeError("Invalid option initial: expected a boolean");
-  }
+  const o = options(value);
+  const initial = boolean("initial", o.initial, false);
   let poll: "auto" | number = "auto";
   if (o.poll !== undefined && o.poll !== "auto") {
     poll = checkMs("poll", o.poll, 0);
@@ -196,7 +187,7 @@ function resolveWatchOptions(value: unknown): ResolvedWatchOptions {
     throw new TypeError("Invalid option onError: expected a function");
   }
   return {
-    initial: o.initial === true,
+    initial,
     poll,
     debounceMs: checkMs("debounceMs", o.debounceMs, 10),
     onError: o.onError as ((error: unknown) => void) | undefined,
@@ -204,16 +195,10 @@ function resolveWatchOptions(value: unknown): ResolvedWatchOptions {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** What a check compares: a change of inode, size, time or kind means "read it". */
 function signature(stat: FileStat | undefined): string {
   return stat ? `${stat.kind}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : "absent";
 }
-
-type Slot = { version: FileVersion } | undefined;
 
 class VersionWatch implements FileWatch {
   readonly path: string;
@@ -226,7 +211,8 @@ class VersionWatch implements FileWatch {
   #closed = false;
   #disposed: Promise<void> | undefined;
   #iterated = false;
-  #slot: Slot;
+  /** The version offered while no `next()` waited (only the latest is kept). */
+  #slot: FileVersion | undefined;
   #waiter: ((result: IteratorResult<FileVersion>) => void) | undefined;
   #lastHash: string | undefined;
   #lastSignature: string | undefined;
@@ -256,7 +242,7 @@ class VersionWatch implements FileWatch {
     const adapter = this.#adapter;
     const { poll } = this.#options;
     this.#set = await this.#isSet();
-    if (this.#set) this.#name = SET_LINK;
+    if (this.#set) this.#name = DATA;
     const dir = this.#set ? this.path : dirname(this.path, adapter.platform);
     let events = false;
     let pollMs: number | undefined;
@@ -314,7 +300,7 @@ class VersionWatch implements FileWatch {
   async #isSet(): Promise<boolean> {
     try {
       const ctx = this.#context();
-      const link = join(this.path, SET_LINK, this.#adapter.platform);
+      const link = join(this.path, DATA, this.#adapter.platform);
       const stat = await runAsync(ctx, call("lstat", [this.path], "stat", this.path));
       if (stat.kind !== "directory") return false;
       return (await runAsync(ctx, call("lstat", [link], "stat", link))).kind === "symlink";
@@ -365,11 +351,11 @@ class VersionWatch implements FileWatch {
   }
 
   #context(): StepContext {
-    return { adapter: this.#adapter, retryTimeoutMs: 1000, attempts: 1 };
+    return context(this.#adapter, { retryTimeoutMs: 1000 });
   }
 
   async #lstat(): Promise<FileStat | undefined> {
-    const path = this.#set ? join(this.path, SET_LINK, this.#adapter.platform) : this.path;
+    const path = this.#set ? join(this.path, DATA, this.#adapter.platform) : this.path;
     try {
       return await runAsync(
         this.#context(),
@@ -418,11 +404,6 @@ class VersionWatch implements FileWatch {
               await sleep(1);
               continue;
             }
-          } else if (++unstable < MAX_UNSTABLE) {
-            await sleep(Math.max(1, this.#options.debounceMs));
-            continue;
-          }
-          if (replaced) {
             throw new AtomFsError({
               code: "EAGAIN",
               op: "read",
@@ -430,6 +411,10 @@ class VersionWatch implements FileWatch {
               message: `Cannot read '${this.path}': it was replaced again during every read for ` +
                 `${MAX_REPLACED_MS} ms`,
             });
+          }
+          if (++unstable < MAX_UNSTABLE) {
+            await sleep(Math.max(1, this.#options.debounceMs));
+            continue;
           }
           throw new AtomFsError({
             code: "EAGAIN",
@@ -520,15 +505,16 @@ class VersionWatch implements FileWatch {
       this.#waiter = undefined;
       waiter({ done: false, value: version });
     } else {
-      this.#slot = { version };
+      this.#slot = version;
     }
   }
 
   #next(): Promise<IteratorResult<FileVersion>> {
-    const slot = this.#slot;
-    if (slot && !this.#closed) {
+    // Nothing is offered once closed, and closing empties the slot.
+    const version = this.#slot;
+    if (version) {
       this.#slot = undefined;
-      return Promise.resolve({ done: false, value: slot.version });
+      return Promise.resolve({ done: false, value: version });
     }
     if (this.#closed) return Promise.resolve({ done: true, value: undefined });
     if (this.#waiter) throw new TypeError("FileWatch: next() called before the last one settled");

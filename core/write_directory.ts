@@ -19,8 +19,9 @@ import type { Durability } from "./options.ts";
 import { absolute, join, toPath } from "./_path.ts";
 import { CHANNELS, listened, type RollbackEvent } from "./events.ts";
 import { sha256Hex } from "./_hash.ts";
+import { sameBytes } from "./_data.ts";
 import { writeBytes } from "./_protocol.ts";
-import { codeOf, runAsync } from "./_steps.ts";
+import { runAsync, stepError } from "./_steps.ts";
 import { context } from "./_write.ts";
 
 /** Options of {@linkcode writeDirectory}. The caller's object is never mutated. */
@@ -80,7 +81,8 @@ export interface DirectorySnapshot {
   readonly files: Readonly<Record<string, Uint8Array>>;
 }
 
-const DATA = "..data";
+/** The symlink a switch replaces: it names the current generation. */
+export const DATA = "..data";
 const DATA_TMP = "..data_tmp";
 const GENERATION = /^\.\.([1-9][0-9]{0,14})$/;
 const encoder = new TextEncoder();
@@ -156,9 +158,7 @@ async function step<T>(op: AtomFsOp, path: string, call: () => Promise<T>): Prom
   try {
     return await call();
   } catch (error) {
-    const code = codeOf(error);
-    if (code === undefined || error instanceof AtomFsError) throw error;
-    throw new AtomFsError({ code, op, path, cause: error });
+    throw stepError(error, op, path);
   }
 }
 
@@ -177,12 +177,6 @@ function generationOf(name: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function notOnWindows(adapter: FsAdapter, dir: string, what: string): void {
   if (adapter.platform !== "windows") return;
   throw new AtomFsError({
@@ -195,15 +189,22 @@ function notOnWindows(adapter: FsAdapter, dir: string, what: string): void {
   });
 }
 
-/** `..data` points somewhere writeDirectory never does. */
-function notAGeneration(dataPath: string, target: string): AtomFsError {
-  return new AtomFsError({
+/** The generation `..data` (at `dataPath`) names with `target`; an error if it names none. */
+function generationNamed(dataPath: string, target: string): number {
+  const generation = generationOf(target);
+  if (generation !== undefined) return generation;
+  throw new AtomFsError({
     code: "EINVAL",
     op: "readlink",
     path: dataPath,
     message: `Cannot follow the symlink '${dataPath}': it points at '${target}', ` +
       "not at a generation directory written by writeDirectory (EINVAL)",
   });
+}
+
+/** The generations older than `current`, newest first: the backups. */
+function eldersOf(layout: Layout, current: number): number[] {
+  return [...layout.generations].filter((g) => g < current).sort((a, b) => b - a);
 }
 
 // Writes to one directory run one at a time, in call order, per adapter.
@@ -240,11 +241,7 @@ async function inspect(adapter: FsAdapter, dir: string): Promise<Layout> {
   }
   const dataPath = join(dir, DATA, "posix");
   const target = await ifExists("readlink", dataPath, () => adapter.readlink(dataPath));
-  let current: number | undefined;
-  if (target !== undefined) {
-    current = generationOf(target);
-    if (current === undefined) throw notAGeneration(dataPath, target);
-  }
+  const current = target === undefined ? undefined : generationNamed(dataPath, target);
   const layout: Layout = { current, generations: new Set(), dataTmp: false, links: new Set() };
   for (const name of await step("read-dir", dir, () => adapter.readDir(dir))) {
     const generation = generationOf(name);
@@ -291,7 +288,7 @@ async function prune(
     await ifExists("unlink", path, () => adapter.unlink(path));
     layout.links.delete(name);
   }
-  const elders = [...layout.generations].filter((g) => g < current).sort((a, b) => b - a);
+  const elders = eldersOf(layout, current);
   const keep = new Set([current, ...elders.slice(0, backups)]);
   for (const generation of elders.reverse()) {
     if (keep.has(generation)) continue;
@@ -385,12 +382,20 @@ async function switchTo(
     switched,
     durability: options.durability,
   });
-  const addLinks = async () => {
+  // Link each name new to the set to `..data/<name>`, noting it in `made` (to undo on failure).
+  const addLinks = async (made?: string[]) => {
     for (const name of missing) {
       const path = join(dir, name, "posix");
       await step("symlink", path, () => adapter.symlink(`${DATA}/${name}`, path));
+      made?.push(name);
       layout.links.add(name);
     }
+  };
+  // `..data_tmp` left by a crashed switch never became `..data`.
+  const removeDataTmp = async () => {
+    if (!layout.dataTmp) return;
+    const tmp = join(dir, DATA_TMP, "posix");
+    await ifExists("unlink", tmp, () => adapter.unlink(tmp));
   };
 
   const before = current === undefined ? undefined : await readSet(adapter, dir, current);
@@ -402,10 +407,7 @@ async function switchTo(
     if (missing.length > 0 || leftovers) {
       await addLinks();
       if (options.durability !== "none") await syncDir();
-      if (layout.dataTmp) {
-        const tmp = join(dir, DATA_TMP, "posix");
-        await ifExists("unlink", tmp, () => adapter.unlink(tmp));
-      }
+      await removeDataTmp();
       await prune(adapter, dir, layout, current, names, options.backups);
     }
     return receipt(current, false);
@@ -413,10 +415,7 @@ async function switchTo(
 
   // Before the switch. A generation newer than the current one is a switch
   // that never happened (a crash): never current, so no reader can be in it.
-  if (layout.dataTmp) {
-    const tmp = join(dir, DATA_TMP, "posix");
-    await ifExists("unlink", tmp, () => adapter.unlink(tmp));
-  }
+  await removeDataTmp();
   for (const generation of [...layout.generations]) {
     if (current !== undefined && generation <= current) continue;
     await removeGeneration(adapter, dir, generation);
@@ -436,12 +435,7 @@ async function switchTo(
     }
     // The links of new names come before the switch: until it they dangle
     // (the name is absent, as in the old set), from it on they resolve.
-    for (const name of missing) {
-      const path = join(dir, name, "posix");
-      await step("symlink", path, () => adapter.symlink(`${DATA}/${name}`, path));
-      made.push(name);
-      layout.links.add(name);
-    }
+    await addLinks(made);
     // The generation's entry, the new links and the removals above reach the
     // disk before the switch can: a switch must never outlive its payload.
     if (options.durability !== "none") await syncDir();
@@ -578,33 +572,25 @@ export async function readDirectory(
   const path = absolute(toPath(dir, adapter.platform, "dir"), () => adapter.cwd(), "posix");
   notOnWindows(adapter, path, "read the directory set");
   const dataPath = join(path, DATA, "posix");
-  const pinned = async () => {
-    const target = await step("readlink", dataPath, () => adapter.readlink(dataPath));
-    const generation = generationOf(target);
-    if (generation === undefined) throw notAGeneration(dataPath, target);
-    return generation;
-  };
+  const pinned = async () =>
+    generationNamed(dataPath, await step("readlink", dataPath, () => adapter.readlink(dataPath)));
   for (let generation = await pinned();;) {
     let files: Map<string, Uint8Array> | undefined;
+    let failure: unknown;
     try {
       files = await readSet(adapter, path, generation);
     } catch (error) {
       if (!(error instanceof AtomFsError) || error.code !== "ENOENT") throw error;
+      failure = error;
     }
     // A generation that is no longer current may be being removed, and a
     // listing taken during its removal misses files: only a set read while
     // its generation was still current is known whole.
     const now = await pinned();
-    if (files && now === generation) {
-      return { dir: path, generation, files: Object.fromEntries(files) };
-    }
-    if (!files && now === generation) {
+    if (now === generation) {
       // The current generation itself is unreadable: that is no switch.
-      return {
-        dir: path,
-        generation,
-        files: Object.fromEntries(await readSet(adapter, path, now)),
-      };
+      if (!files) throw failure;
+      return { dir: path, generation, files: Object.fromEntries(files) };
     }
     generation = now;
   }
@@ -706,7 +692,7 @@ export function rollbackDirectory(
           message: `Cannot roll back '${path}': it holds no set written by writeDirectory (ENOENT)`,
         });
       }
-      const elders = [...layout.generations].filter((g) => g < current).sort((a, b) => b - a);
+      const elders = eldersOf(layout, current);
       const from = generation ?? elders[0];
       if (from === undefined || !elders.includes(from)) {
         throw new AtomFsError({

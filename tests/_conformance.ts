@@ -527,7 +527,7 @@ function relativeTo(s: Scratch): string {
 
 async function symlink(s: Scratch, target: string, path: string): Promise<void> {
   if (s.memory) {
-    s.memory.symlink(target, path);
+    s.memory.sync.symlink(target, path);
   } else {
     const { symlinkSync } = await import("node:fs");
     symlinkSync(target, path);

@@ -141,7 +141,7 @@ test("backups are kept beside the real file when writing through a symlink", asy
   const { mem, fs } = memory();
   mem.sync.mkdir("/d/real", 0o755);
   fs.writeFileSync("/d/real/t", "one");
-  mem.symlink("real/t", "/d/link");
+  mem.sync.symlink("real/t", "/d/link");
   await fs.writeFile("/d/link", "two", { backups: 1 });
   assert.deepEqual(mem.sync.readDir("/d/real").sort(), [".t.atomfs-000001.bak", "t"]);
   const [backup] = await listBackups(mem, "/d/link");

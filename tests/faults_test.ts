@@ -111,7 +111,7 @@ const SCENARIOS: Scenario[] = [
     target: "/d/t",
     old: "old",
     next: "new",
-    setup: (w) => w.mem.symlink("t", "/d/link"),
+    setup: (w) => w.mem.sync.symlink("t", "/d/link"),
     run: (fs, o) => fs.writeFile("/d/link", "new", o),
     // Resolving the chain inspects the link first, then reads it.
     errorPath: (

@@ -144,7 +144,7 @@ test("probe() of a missing directory or a file fails with ENOENT or ENOTDIR", as
 test("probe() is cached per device: a second call costs one lstat and no probing", async () => {
   const mem = memory();
   mem.sync.mkdir("/data/sub", 0o755);
-  mem.symlink("/data/sub", "/alias");
+  mem.sync.symlink("/data/sub", "/alias");
   let watches = 0;
   const counted: FsAdapter = {
     ...mem,
