@@ -41,6 +41,23 @@ test("rollback() waits for the writes issued before it and restores the version 
   }
 });
 
+test("a writeFile() issued after a rollback() waits for it: its data is what stays", async () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir, "app.json");
+    await writeFile(file, "v1", { backups: 2 });
+    await writeFile(file, "v2", { backups: 2 });
+    // Neither awaited before the other is issued.
+    const rolledBack = rollback(file);
+    const after = writeFile(file, "v3", { backups: 2 });
+    assert.equal((await rolledBack).path, file);
+    await after;
+    assert.equal(readFileSync(file, "utf8"), "v3");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("writeDirectory() and readDirectory() through the public API", async () => {
   const dir = tempDir();
   try {
