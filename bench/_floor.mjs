@@ -92,7 +92,19 @@ export async function floorWriteStream(dir, path, chunks) {
  * @param {Uint8Array} data The new content.
  */
 export function floorWriteFileSync(dir, path, data) {
-  const temp = tempPath(dir);
+  floorReplaceSync(tempPath(dir), path, data);
+  syncDirSync(dir);
+}
+
+/**
+ * The per-file part of {@linkcode floorWriteFileSync}: create `temp`
+ * exclusively, write `data`, fsync, close, rename over `path`.
+ *
+ * @param {string} temp A fresh temp file name beside `path`.
+ * @param {string} path The target.
+ * @param {Uint8Array} data The new content.
+ */
+export function floorReplaceSync(temp, path, data) {
   const fd = openSync(temp, "wx");
   try {
     for (let offset = 0; offset < data.length;) {
@@ -103,6 +115,14 @@ export function floorWriteFileSync(dir, path, data) {
     closeSync(fd);
   }
   renameSync(temp, path);
+}
+
+/**
+ * The directory part: open `dir` read-only, fsync it, close it.
+ *
+ * @param {string} dir The directory.
+ */
+export function syncDirSync(dir) {
   const directory = openSync(dir, "r");
   try {
     fsyncSync(directory);
@@ -119,7 +139,7 @@ export function floorWriteFileSync(dir, path, data) {
  *
  * @param {string} dir The target's directory.
  * @param {string} path The target.
- * @returns {Promise<{ write(data: Uint8Array): Promise<void>, close(): Promise<void> }>}
+ * @returns {Promise<{ write(data: Uint8Array): Promise<void> }>}
  */
 export async function startFloorWorker(dir, path) {
   const { Worker } = await import("node:worker_threads");
@@ -135,27 +155,25 @@ export async function startFloorWorker(dir, path) {
   worker.unref();
   let answered;
   if (byMessage) worker.on("message", () => answered());
-  let requests = 0;
+  // A worker that fails (a full disk, say) fails the write in flight, and every later one.
+  const failed = new Promise((_, reject) => worker.on("error", reject));
+  failed.catch(() => {});
   return {
     async write(data) {
       area.set(data);
       control[1] = data.length;
       const answers = Atomics.load(control, 2);
       const done = byMessage ? new Promise((resolve) => answered = resolve) : undefined;
-      requests++;
       worker.ref();
-      Atomics.store(control, 0, requests);
+      Atomics.add(control, 0, 1);
       Atomics.notify(control, 0);
       try {
-        if (done) return await done;
+        if (done) return await Promise.race([done, failed]);
         const wait = Atomics.waitAsync(control, 2, answers);
-        if (wait.async) await wait.value;
+        if (wait.async) await Promise.race([wait.value, failed]);
       } finally {
         worker.unref();
       }
-    },
-    async close() {
-      await worker.terminate();
     },
   };
 }

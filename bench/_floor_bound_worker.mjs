@@ -5,8 +5,8 @@
 // alone, made synchronously: open(temp, O_CREAT|O_EXCL|O_WRONLY), write,
 // fsync, close, rename. No directory fsync at all.
 
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
+import { floorReplaceSync } from "./_floor.mjs";
 
 const { paths, thread, writes, control, latencies } = workerData;
 const shared = new Int32Array(control); // [writes taken, started]
@@ -14,17 +14,8 @@ const times = new Float64Array(latencies);
 const data = new Uint8Array(workerData.size);
 let temps = 0;
 
-function replace(path) {
-  const temp = `${path}.bound-${thread}-${temps++}.tmp`;
-  const fd = openSync(temp, "wx");
-  try {
-    for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
+// Temp names unique across the threads (the floor's own count per thread).
+const replace = (path) => floorReplaceSync(`${path}.bound-${thread}-${temps++}.tmp`, path, data);
 
 for (const path of paths) replace(path);
 parentPort.postMessage("ready");

@@ -1,5 +1,5 @@
 // Turning the measurements of one run into Markdown tables and target checks.
-// Runs in the runner (scripts/bench.mjs) only, never in a worker.
+// Runs in the runner (scripts/bench.mjs) and in scripts/overhead.mjs, never in a scenario's worker.
 //
 // Every report function receives { scenario, results, traced, runtimes, all }:
 // results[runtime][contender] is one entry per repetition, in round order, each

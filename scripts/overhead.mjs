@@ -22,7 +22,8 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { floorWriteFileSync } from "../bench/_floor.mjs";
+import { floorWriteFileSync, syncDirSync } from "../bench/_floor.mjs";
+import { median } from "../bench/_report.mjs";
 
 const ts = typeof globalThis.Deno !== "undefined" || typeof globalThis.Bun !== "undefined";
 const library = (name) =>
@@ -35,37 +36,32 @@ async function ways(dir, path) {
   const { nodeAdapter } = await import(library("adapters/node.ts"));
   let temps = 0;
   const temp = () => `${dir}/.overhead-${temps++}.tmp`;
+  // The owner check both contract variants make, as the protocol does.
+  const otherOwner = (old) => {
+    const mine = nodeAdapter.processOwner();
+    return mine !== undefined && (mine.uid !== old.uid || mine.gid !== old.gid);
+  };
   const contract = (data) => {
     const old = fs.lstatSync(path);
     const name = temp();
     const fd = fs.openSync(name, "wx", 0o600);
     try {
       fs.writeSync(fd, data);
-      if (process.geteuid?.() !== old.uid || process.getegid?.() !== old.gid) {
-        fs.chownSync(name, old.uid, old.gid);
-      }
+      if (otherOwner(old)) fs.chownSync(name, old.uid, old.gid);
       fs.chmodSync(name, old.mode & 0o7777);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
     fs.renameSync(name, path);
-    const directory = fs.openSync(dir, "r");
-    try {
-      fs.fsyncSync(directory);
-    } finally {
-      fs.closeSync(directory);
-    }
+    syncDirSync(dir);
   };
   function* steps(data) {
     const old = yield* call("lstat", [path], "stat", path);
     const name = temp();
     const handle = yield* call("openExclusive", [name, 0o600], "open-temp", path);
     yield* call("write", [handle, data], "write", path);
-    const mine = nodeAdapter.processOwner();
-    if (mine && (mine.uid !== old.uid || mine.gid !== old.gid)) {
-      yield* call("chown", [name, old.uid, old.gid], "chown", path);
-    }
+    if (otherOwner(old)) yield* call("chown", [name, old.uid, old.gid], "chown", path);
     yield* call("chmod", [name, old.mode & 0o7777], "chmod", path);
     yield* call("fsync", [handle], "sync", path, "never");
     yield* call("close", [handle], "close", path, "never");
@@ -98,10 +94,7 @@ async function measure(dir, writes, between) {
     all[name](data);
     if (i >= warmUp) times[name].push(performance.now() - start);
   }
-  return Object.fromEntries(names.map((name) => {
-    const sorted = times[name].sort((a, b) => a - b);
-    return [name, sorted[sorted.length >> 1] * 1000];
-  }));
+  return Object.fromEntries(names.map((name) => [name, median(times[name]) * 1000]));
 }
 
 function print(medians, where) {
@@ -114,9 +107,15 @@ function print(medians, where) {
   }
 }
 
-const option = (name) =>
-  process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
-const writes = Number(option("writes") ?? 3000);
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== "--worker" && !a.startsWith("--writes="));
+if (isMainThread && unknown.length > 0) {
+  throw new TypeError(`unknown argument ${unknown.join(", ")}`);
+}
+const writes = Number(args.find((a) => a.startsWith("--writes="))?.slice(9) ?? 3000);
+if (!Number.isInteger(writes) || writes < 1) {
+  throw new RangeError(`--writes must be a positive integer, got ${writes}`);
+}
 
 if (!isMainThread) {
   // In the worker: ask the main thread for each write and sleep until it

@@ -5,6 +5,7 @@
 //   npm test                      everything
 //   npm test -- deno bun          only these runtimes
 //   npm test -- --only=faults     only test files whose name contains "faults"
+//   npm test -- --built           skip the compile (the caller has just made .build)
 
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -124,8 +125,8 @@ const selected = runtimes.filter((r) =>
 );
 
 // One compile serves both Node versions: Node 20 cannot strip types. A caller
-// that has just compiled (scripts/test_fs.mjs) says so with ATOMFS_TEST_BUILT.
-if (selected.some((r) => r.label.startsWith("node")) && !process.env.ATOMFS_TEST_BUILT) {
+// that has just compiled (scripts/test_fs.mjs) says so with --built.
+if (selected.some((r) => r.label.startsWith("node")) && !args.includes("--built")) {
   const tsc = await run(join(bin, "tsc"), ["-p", "tsconfig.json"]);
   if (tsc.code !== 0) {
     console.error("tsc failed: the suite cannot run on Node");
