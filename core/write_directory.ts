@@ -162,12 +162,19 @@ async function step<T>(op: AtomFsOp, path: string, call: () => Promise<T>): Prom
   }
 }
 
-/** A step whose ENOENT means "not there" rather than failure. */
-async function ifExists<T>(op: AtomFsOp, path: string, call: () => Promise<T>) {
+/** A step whose ENOENT (or one of `absent`) means "not there" rather than failure. */
+async function ifExists<T>(
+  op: AtomFsOp,
+  path: string,
+  call: () => Promise<T>,
+  absent: readonly string[] = [],
+) {
   try {
     return await step(op, path, call);
   } catch (error) {
-    if (error instanceof AtomFsError && error.code === "ENOENT") return undefined;
+    if (error instanceof AtomFsError && (error.code === "ENOENT" || absent.includes(error.code))) {
+      return undefined;
+    }
     throw error;
   }
 }
@@ -248,10 +255,9 @@ async function inspect(adapter: FsAdapter, dir: string): Promise<Layout> {
     if (generation !== undefined) layout.generations.add(generation);
     else if (name === DATA_TMP) layout.dataTmp = true;
     else if (!name.startsWith("..")) {
+      // One readlink per name: EINVAL is a name that is not a link.
       const path = join(dir, name, "posix");
-      const kind = (await ifExists("stat", path, () => adapter.lstat(path)))?.kind;
-      if (kind !== "symlink") continue;
-      const text = await ifExists("readlink", path, () => adapter.readlink(path));
+      const text = await ifExists("readlink", path, () => adapter.readlink(path), ["EINVAL"]);
       if (text === `${DATA}/${name}`) layout.links.add(name);
     }
   }
