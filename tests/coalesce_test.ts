@@ -8,6 +8,7 @@ import { createAtomicFs } from "../core/atomic_fs.ts";
 import type { FsAdapter } from "../core/adapter.ts";
 import { exploreCrashes, memoryAdapter } from "../adapters/memory.ts";
 import { nativeHost } from "./_hosts.ts";
+import { offloaderOf } from "../core/_offload.ts";
 
 const decoder = new TextDecoder();
 
@@ -105,6 +106,23 @@ test("coalesced writes on real disk: few renames, the last data, no temp files",
     );
     assert.equal(decoder.decode(s.adapter.sync.readFile(path)), "v299");
     assert.ok(renames <= 3, `${renames} renames`);
+    assert.deepEqual(s.adapter.sync.readDir(s.dir), ["burst"]);
+  });
+});
+
+test("coalesced writes through the offload worker (the default path): the last data, at most 3 put in place", async () => {
+  await nativeHost().withScratch(async (s) => {
+    assert.ok(offloaderOf(s.adapter), "the runtime's adapter offloads small writes");
+    const fs = createAtomicFs(s.adapter);
+    const path = `${s.dir}/burst`;
+    const receipts = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => fs.writeFile(path, `v${i}`, { coalesce: true })),
+    );
+    assert.equal(decoder.decode(s.adapter.sync.readFile(path)), "v299");
+    const placed = receipts.filter((r) => !r.superseded);
+    assert.ok(placed.length >= 1 && placed.length <= 3, `${placed.length} writes put in place`);
+    assert.equal(receipts.at(-1)!.superseded, false, "the last call's own write is put in place");
+    assert.ok(receipts.every((r) => r.durability === "full"));
     assert.deepEqual(s.adapter.sync.readDir(s.dir), ["burst"]);
   });
 });

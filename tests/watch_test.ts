@@ -150,6 +150,19 @@ test("watch() polls when the adapter has no watcher", async () => {
   }
 });
 
+test('watch() polls where the probe finds that a watch misses renames (poll: "auto")', async () => {
+  const mem = memory();
+  // A watcher that never reports: what probe() finds on a mount whose watch is blind.
+  const silent: FsAdapter = { ...mem, watchDir: (dir) => mem.watchDir!(dir, () => {}) };
+  const fs = createAtomicFs(mem);
+  await fs.writeFile("/data/app.json", "v0");
+  await using versions = watch(silent, "/data/app.json");
+  assert.deepEqual(await versions.ready, { events: false, pollMs: 100 });
+  const iterator = versions[Symbol.asyncIterator]();
+  await fs.writeFile("/data/app.json", "v1");
+  assert.equal(text(await next(iterator)), "v1");
+});
+
 test("watch() with poll: <ms> polls at that interval even where events work", async () => {
   const mem = memory();
   const fs = createAtomicFs(mem);
