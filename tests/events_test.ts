@@ -97,6 +97,26 @@ test(`${CHANNELS.writeFailed} fires with the code, step and target of a failed w
   assert.ok(events.every((e) => e.error instanceof AtomFsError));
 });
 
+test(`${CHANNELS.writeFailed} is not published for bad arguments or an aborted write`, async () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  const fs = createAtomicFs(mem);
+  const events = await collect<WriteFailedEvent>(CHANNELS.writeFailed, async () => {
+    await assert.rejects(fs.writeFile("/d/a", "x", { durability: "most" } as never), TypeError);
+    assert.throws(() => fs.writeFileSync("/d/a", "x", { mode: -1 }), RangeError);
+    const aborted = AbortSignal.abort(new Error("stop"));
+    await assert.rejects(fs.writeFile("/d/a", "x", { signal: aborted }), /stop/);
+    // A signal that aborts while the write is queued behind another.
+    const controller = new AbortController();
+    const first = fs.writeFile("/d/a", "first");
+    const second = fs.writeFile("/d/a", "second", { signal: controller.signal });
+    controller.abort(new Error("later"));
+    await first;
+    await assert.rejects(second, /later/);
+  });
+  assert.deepEqual(events, []);
+});
+
 test(`${CHANNELS.writeFailed} fires for an offloaded write that fails in the worker`, async () => {
   const dir = tempDir();
   try {
