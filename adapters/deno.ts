@@ -20,6 +20,8 @@ interface DenoFile {
   readSync(buffer: Uint8Array): number | null;
   sync(): Promise<void>;
   syncSync(): void;
+  stat(): Promise<DenoFileInfo>;
+  statSync(): DenoFileInfo;
   close(): void;
 }
 interface DenoOpenOptions {
@@ -72,8 +74,6 @@ interface DenoApi {
   readDir(path: string): AsyncIterable<{ name: string }>;
   readDirSync(path: string): Iterable<{ name: string }>;
   cwd(): string;
-  uid(): number | null;
-  gid(): number | null;
   watchFs(paths: string, options: { recursive: boolean }): DenoFsWatcher;
 }
 
@@ -172,6 +172,7 @@ const denoSyncCalls: FsSyncCalls<DenoFile> = {
   write: guard((file, data) => file.writeSync(data)),
   read: guard((file, buffer) => file.readSync(buffer) ?? 0),
   fsync: guard((file) => file.syncSync()),
+  fstat: guard((file) => toStat(file.statSync())),
   close: guard((file) => file.close()),
   chmod: guard((path, mode) => deno().chmodSync(path, mode)),
   chown: guard((path, uid, gid) => deno().chownSync(path, uid, gid)),
@@ -204,6 +205,7 @@ const denoAsyncCalls: FsAsyncCalls<DenoFile> = {
   write: guardAsync((file, data) => file.write(data)),
   read: guardAsync(async (file, buffer) => (await file.read(buffer)) ?? 0),
   fsync: guardAsync((file) => file.sync()),
+  fstat: guardAsync(async (file) => toStat(await file.stat())),
   close: guardAsync((file) => Promise.resolve().then(() => file.close())),
   chmod: guardAsync((path, mode) => deno().chmod(path, mode)),
   chown: guardAsync((path, uid, gid) => deno().chown(path, uid, gid)),
@@ -289,11 +291,6 @@ export const denoAdapter: FsAdapter<unknown> = withOffload({
   sync: denoSyncCalls as FsSyncCalls<unknown>,
   ...(denoAsyncCalls as FsAsyncCalls<unknown>),
   cwd: () => deno().cwd(),
-  processOwner: () => {
-    const uid = deno().uid();
-    const gid = deno().gid();
-    return uid === null || gid === null ? undefined : { uid, gid };
-  },
   watchDir,
   channel: diagnosticsChannel,
 }, workerSpawner("deno"));

@@ -252,9 +252,30 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     for (const listener of listeners) queueMicrotask(() => listener(name));
   }
 
-  function meta(mode: number): Meta {
-    const { uid, gid } = owner;
-    return { ino: nextIno++, mode: mode & ~umask & 0o7777, uid, gid, mtimeMs: clock() };
+  /**
+   * A new entry's metadata: the process's owner, the mode filtered by the
+   * umask, and, in a set-group-ID directory, the directory's group (and, for
+   * a directory, the set-group-ID bit), as on Linux.
+   */
+  function meta(mode: number, parent: DirNode): Meta {
+    const inherit = (parent.mode & 0o2000) !== 0;
+    return {
+      ino: nextIno++,
+      mode: mode & ~umask & 0o7777,
+      uid: owner.uid,
+      gid: inherit ? parent.gid : owner.gid,
+      mtimeMs: clock(),
+    };
+  }
+
+  function statOf(node: Node): FileStat {
+    const size = node.kind === "file"
+      ? node.size
+      : node.kind === "symlink"
+      ? node.target.length
+      : 0;
+    const { mode, uid, gid, mtimeMs, ino } = node;
+    return { kind: node.kind, mode, uid, gid, size, mtimeMs, dev, ino };
   }
 
   /** Find the entry `path` names, following symlinks in every component but (unless asked) the last. */
@@ -330,7 +351,12 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       enter("openExclusive");
       const { parent, name, node: existingNode } = locate(path, false, "open");
       if (existingNode) fail("EEXIST", "open", path);
-      const node: FileNode = { kind: "file", data: new Uint8Array(0), size: 0, ...meta(mode) };
+      const node: FileNode = {
+        kind: "file",
+        data: new Uint8Array(0),
+        size: 0,
+        ...meta(mode, parent),
+      };
       parent.entries.set(name, node);
       parent.mtimeMs = clock();
       created(parent, name, node);
@@ -386,6 +412,10 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const known = handles.delete(h);
       enter("close");
       if (!known) fail("EBADF", "close", String(h));
+    },
+    fstat(h) {
+      enter("fstat");
+      return statOf(handle(h, "fstat").node);
     },
     chmod(path, mode) {
       enter("chmod");
@@ -454,14 +484,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     lstat(path) {
       enter("lstat");
-      const node = existing(path, false, "lstat");
-      const size = node.kind === "file"
-        ? node.size
-        : node.kind === "symlink"
-        ? node.target.length
-        : 0;
-      const { mode, uid, gid, mtimeMs, ino } = node;
-      return { kind: node.kind, mode, uid, gid, size, mtimeMs, dev, ino } satisfies FileStat;
+      return statOf(existing(path, false, "lstat"));
     },
     readlink(path) {
       enter("readlink");
@@ -473,7 +496,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       enter("mkdir");
       const { parent, name, node } = locate(path, false, "mkdir");
       if (node) fail("EEXIST", "mkdir", path);
-      const dir: DirNode = { kind: "directory", entries: new Map(), ...meta(mode) };
+      const dir: DirNode = { kind: "directory", entries: new Map(), ...meta(mode, parent) };
+      if (parent.mode & 0o2000) dir.mode |= 0o2000;
       parent.entries.set(name, dir);
       parent.mtimeMs = clock();
       created(parent, name, dir);
@@ -501,7 +525,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       enter("symlink");
       const { parent, name, node } = locate(path, false, "symlink");
       if (node) fail("EEXIST", "symlink", path);
-      const link: LinkNode = { kind: "symlink", target, ...meta(0o777) };
+      const link: LinkNode = { kind: "symlink", target, ...meta(0o777, parent) };
       parent.entries.set(name, link);
       parent.mtimeMs = clock();
       created(parent, name, link);
@@ -569,7 +593,6 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     sync,
     ...calls,
     cwd: () => "/",
-    processOwner: () => (windows ? undefined : { ...owner }),
     ...(lacks.has("watch") ? {} : { watchDir }),
     channel: diagnosticsChannel,
     inject(fault) {

@@ -80,6 +80,7 @@ export const nodeSyncCalls: FsSyncCalls<number> = {
   read: (fd, buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
   fsync: (fd) => fs.fsyncSync(fd),
   close: (fd) => fs.closeSync(fd),
+  fstat: (fd) => toStat(fs.fstatSync(fd)),
   chmod: (path, mode) => fs.chmodSync(path, mode),
   chown: (path, uid, gid) => fs.chownSync(path, uid, gid),
   rename: (from, to) => fs.renameSync(from, to),
@@ -142,6 +143,7 @@ export const nodeAsyncCalls: FsAsyncCalls<number> = {
   read: (fd, buffer) => promised((done) => fs.read(fd, buffer, 0, buffer.length, null, done)),
   fsync: (fd) => promised((done) => fs.fsync(fd, done)),
   close: (fd) => promised((done) => fs.close(fd, done)),
+  fstat: (fd) => promised<fs.Stats>((done) => fs.fstat(fd, done)).then(toStat),
   chmod: (path, mode) => promised((done) => fs.chmod(path, mode, done)),
   chown: (path, uid, gid) => promised((done) => fs.chown(path, uid, gid, done)),
   rename: (from, to) => promised((done) => fs.rename(from, to, done)),
@@ -216,10 +218,6 @@ export const nodeAdapter: FsAdapter<number> = withOffload({
   sync: nodeSyncCalls,
   ...nodeAsyncCalls,
   cwd: () => process.cwd(),
-  processOwner: () =>
-    typeof process.geteuid === "function" && typeof process.getegid === "function"
-      ? { uid: process.geteuid(), gid: process.getegid() }
-      : undefined,
   watchDir,
   channel: diagnosticsChannel,
 }, workerSpawner("node"));

@@ -128,10 +128,19 @@ function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
   }
 }
 
+/** The mode the new file must end with, or `undefined` for the create mode (0o666 less the umask). */
+function wantedMode(
+  pending: { options: ResolvedWriteOptions; target: Target },
+): number | undefined {
+  const { options, target } = pending;
+  return options.mode ?? (target.old ? target.old.mode & 0o7777 : undefined);
+}
+
 /**
  * Steps 1-3: resolve the target, create the temp file exclusively beside it.
- * The temp file is created 0o600 when a mode will be set on it later, so its
- * content is never more visible than the final file's.
+ * The temp file is created with the permission bits of the mode it must end
+ * with, so that where the umask lets them through no chmod is needed (see
+ * `seal`), and its content is never more visible than the final file's.
  */
 export function* begin(
   ctx: StepContext,
@@ -148,7 +157,7 @@ export function* begin(
     createdDirs: [],
     done: false,
   };
-  const createMode = options.mode !== undefined || target.old !== undefined ? 0o600 : 0o666;
+  const createMode = (wantedMode(pending) ?? 0o666) & 0o777;
   if (!options.overwrite && !(yield* hardLinksWork(ctx, pending))) {
     return yield* beginInPlace(pending, createMode);
   }
@@ -290,38 +299,40 @@ export function* writeBytes(handle: unknown, data: Uint8Array, path: string): St
   }
 }
 
-/** Steps 5-6 and close: mode, owner, fsync. */
+/**
+ * Steps 5-6 and close: owner, mode, fsync. What the temp file got when it was
+ * created (its owner, its group, which a set-group-ID directory decides, and
+ * its mode after the umask) is read from the open file, and only what differs
+ * from what the new file must have is changed.
+ */
 function* seal(ctx: StepContext, pending: Pending): Steps<void> {
   const { options, target } = pending;
   const { adapter } = ctx;
-  // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
-  if (adapter.capabilities.chown) {
-    if (typeof options.owner === "object") {
-      yield* call(
-        "chown",
-        [pending.temp, options.owner.uid, options.owner.gid],
-        "chown",
-        target.path,
-      );
-    } else if (options.owner === "preserve" && target.old) {
-      const mine = adapter.processOwner();
-      if (mine && (mine.uid !== target.old.uid || mine.gid !== target.old.gid)) {
-        try {
-          yield* call(
-            "chown",
-            [pending.temp, target.old.uid, target.old.gid],
-            "chown",
-            target.path,
-          );
-        } catch {
-          // Best-effort: an unprivileged process cannot give files away, and
-          // exFAT/FAT mounts refuse chown altogether (write-file-atomic #44).
-        }
+  const mode = wantedMode(pending);
+  const explicit = typeof options.owner === "object";
+  const owner = !adapter.capabilities.chown
+    ? undefined
+    : explicit
+    ? options.owner as { uid: number; gid: number }
+    : options.owner === "preserve"
+    ? target.old
+    : undefined;
+  if (mode !== undefined || owner !== undefined) {
+    const made = yield* call("fstat", [pending.handle], "stat", target.path);
+    // Owner before mode: chown(2) clears the set-user-ID and set-group-ID bits.
+    if (owner && (made.uid !== owner.uid || made.gid !== owner.gid)) {
+      try {
+        yield* call("chown", [pending.temp, owner.uid, owner.gid], "chown", target.path);
+      } catch (error) {
+        // Preserving is best-effort: an unprivileged process cannot give files
+        // away, and exFAT/FAT mounts refuse chown altogether (write-file-atomic #44).
+        if (explicit) throw error;
       }
     }
+    if (mode !== undefined && made.mode !== mode) {
+      yield* call("chmod", [pending.temp, mode], "chmod", target.path);
+    }
   }
-  const mode = options.mode ?? (target.old ? target.old.mode & 0o7777 : undefined);
-  if (mode !== undefined) yield* call("chmod", [pending.temp, mode], "chmod", target.path);
   if (options.durability !== "none") {
     // Never retried: after a failed fsync Linux may have dropped the dirty
     // pages, and a second fsync can report success for data that is gone.

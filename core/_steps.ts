@@ -74,6 +74,7 @@ export function newTimings(): StepTimings {
 const TIMED: Partial<Record<FsCallName, keyof StepTimings>> = {
   openExclusive: "writeMs",
   write: "writeMs",
+  fstat: "writeMs",
   chmod: "writeMs",
   chown: "writeMs",
   mkdir: "writeMs",

@@ -63,6 +63,11 @@ export interface FsSyncCalls<H = unknown> {
   fsync(handle: H): void;
   /** Close the handle. */
   close(handle: H): void;
+  /**
+   * Metadata of the open file (`fstat(2)`): the mode and owner a created file
+   * actually got, after the umask, a set-group-ID directory and default ACLs.
+   */
+  fstat(handle: H): FileStat;
   /** Set permission bits. */
   chmod(path: string, mode: number): void;
   /** Set owner and group. */
@@ -112,6 +117,8 @@ export interface FsAsyncCalls<H = unknown> {
   fsync(handle: H): Promise<void>;
   /** See {@linkcode FsSyncCalls.close}. */
   close(handle: H): Promise<void>;
+  /** See {@linkcode FsSyncCalls.fstat}. */
+  fstat(handle: H): Promise<FileStat>;
   /** See {@linkcode FsSyncCalls.chmod}. */
   chmod(path: string, mode: number): Promise<void>;
   /** See {@linkcode FsSyncCalls.chown}. */
@@ -177,8 +184,6 @@ export interface FsAdapter<H = unknown> extends FsAsyncCalls<H> {
   readonly sync: FsSyncCalls<H>;
   /** The current working directory, to make relative paths absolute. */
   cwd(): string;
-  /** The owner that files created by this process get, or `undefined` where there is none. */
-  processOwner(): { uid: number; gid: number } | undefined;
   /**
    * Watch a directory: call `onName` with the name of each entry created,
    * removed or renamed in it (by any process, as far as the filesystem tells),

@@ -4,7 +4,8 @@
 //
 //   floor           the floor's synchronous sequence (bench/_floor.mjs)
 //   floor-contract  the same, plus the calls atomfs's contract adds: lstat of
-//                   the target, the owner check, chmod of the temp file
+//                   the target, fstat of the temp file (created with the old
+//                   mode), and chown/chmod where what it got differs
 //   floor-steps     floor-contract's calls made through atomfs's step driver
 //                   (core/_steps.ts), as one generator
 //   atomfs          writeFileSync
@@ -36,19 +37,18 @@ async function ways(dir, path) {
   const { nodeAdapter } = await import(library("adapters/node.ts"));
   let temps = 0;
   const temp = () => `${dir}/.overhead-${temps++}.tmp`;
-  // The owner check both contract variants make, as the protocol does.
-  const otherOwner = (old) => {
-    const mine = nodeAdapter.processOwner();
-    return mine !== undefined && (mine.uid !== old.uid || mine.gid !== old.gid);
-  };
+  // What the temp file got against what the new file must have, as the protocol compares them.
+  const otherOwner = (made, old) => made.uid !== old.uid || made.gid !== old.gid;
+  const otherMode = (made, old) => (made.mode & 0o7777) !== (old.mode & 0o7777);
   const contract = (data) => {
     const old = fs.lstatSync(path);
     const name = temp();
-    const fd = fs.openSync(name, "wx", 0o600);
+    const fd = fs.openSync(name, "wx", old.mode & 0o777);
     try {
       fs.writeSync(fd, data);
-      if (otherOwner(old)) fs.chownSync(name, old.uid, old.gid);
-      fs.chmodSync(name, old.mode & 0o7777);
+      const made = fs.fstatSync(fd);
+      if (otherOwner(made, old)) fs.chownSync(name, old.uid, old.gid);
+      if (otherMode(made, old)) fs.chmodSync(name, old.mode & 0o7777);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -59,10 +59,11 @@ async function ways(dir, path) {
   function* steps(data) {
     const old = yield* call("lstat", [path], "stat", path);
     const name = temp();
-    const handle = yield* call("openExclusive", [name, 0o600], "open-temp", path);
+    const handle = yield* call("openExclusive", [name, old.mode & 0o777], "open-temp", path);
     yield* call("write", [handle, data], "write", path);
-    if (otherOwner(old)) yield* call("chown", [name, old.uid, old.gid], "chown", path);
-    yield* call("chmod", [name, old.mode & 0o7777], "chmod", path);
+    const made = yield* call("fstat", [handle], "stat", path);
+    if (otherOwner(made, old)) yield* call("chown", [name, old.uid, old.gid], "chown", path);
+    if (otherMode(made, old)) yield* call("chmod", [name, old.mode & 0o7777], "chmod", path);
     yield* call("fsync", [handle], "sync", path, "never");
     yield* call("close", [handle], "close", path, "never");
     yield* call("rename", [name, path], "rename", path, "replace");

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -16,7 +16,7 @@ test(
   () => {
     const dir = mkdtempSync(join(tmpdir(), "atomfs-perm-"));
     try {
-      const script = decodeURIComponent(fixture("denied_write").pathname);
+      const script = decodeURIComponent(fixture("deno_write").pathname);
       const out = execFileSync(process.execPath, ["run", `--allow-read`, script, dir], {
         encoding: "utf8",
       });
@@ -27,6 +27,30 @@ test(
       assert.match(result.message, /write/i);
       assert.match(result.message, /allow-write|permission/i);
       assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "under Deno, --allow-read and --allow-write are enough to replace a file: keeping its owner needs no --allow-sys",
+  runtime === "deno" ? {} : { skip: "Deno's permissions exist only under Deno" },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "atomfs-perm-"));
+    try {
+      writeFileSync(join(dir, "state.txt"), "old");
+      const script = decodeURIComponent(fixture("deno_write").pathname);
+      const out = execFileSync(
+        process.execPath,
+        ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, script, dir],
+        { encoding: "utf8" },
+      );
+      const result = JSON.parse(out.trim().split("\n").at(-1)!);
+      assert.equal(result.ok, true, out);
+      assert.equal(result.receipt.durability, "full");
+      assert.equal(readFileSync(join(dir, "state.txt"), "utf8"), "x");
+      assert.deepEqual(readdirSync(dir), ["state.txt"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

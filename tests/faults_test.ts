@@ -18,6 +18,7 @@ const OP: Partial<Record<FsCallName, string>> = {
   write: "write",
   fsync: "sync",
   close: "close",
+  fstat: "stat",
   chmod: "chmod",
   chown: "chown",
   rename: "rename",

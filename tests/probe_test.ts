@@ -182,7 +182,7 @@ test("a default writeFile() never probes: its calls are the write protocol's onl
     "lstat",
     "openExclusive",
     "write",
-    "chmod",
+    "fstat",
     "fsync",
     "close",
     "rename",

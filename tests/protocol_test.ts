@@ -25,11 +25,13 @@ function recorder(options: Parameters<typeof memoryAdapter>[0] = {}) {
 test('a "full" write makes exactly the protocol\'s calls, in order', async () => {
   const { fs, calls } = recorder();
   fs.writeFileSync("/t", "old");
+  // fstat: the temp file got the old file's mode (0o644) and owner when it
+  // was created, so neither chmod nor chown is needed.
   assert.deepEqual(await calls(() => fs.writeFile("/t", "new")), [
     "lstat",
     "openExclusive",
     "write",
-    "chmod",
+    "fstat",
     "fsync",
     "close",
     "rename",
@@ -75,8 +77,8 @@ test("mkdir: true flushes every directory whose entries changed", async () => {
   assert.deepEqual(synced.sort(), ["/", "/a", "/a/b"]);
 });
 
-test("a temp file whose mode is set later is created 0o600, so its content is never more visible than the target's", () => {
-  const { mem, fs } = recorder();
+test("a temp file is created with the permission bits it must end with, so its content is never more visible than the target's", async () => {
+  const { mem, fs, calls } = recorder();
   fs.writeFileSync("/t", "old", { mode: 0o600 });
   const modes: number[] = [];
   const open = mem.sync.openExclusive;
@@ -84,10 +86,29 @@ test("a temp file whose mode is set later is created 0o600, so its content is ne
     modes.push(mode);
     return open(path, mode);
   };
-  fs.writeFileSync("/t", "secret");
-  fs.writeFileSync("/new", "x", { mode: 0o640 });
+  const kept = await calls(() => fs.writeFileSync("/t", "secret"));
+  const chosen = await calls(() => fs.writeFileSync("/new", "x", { mode: 0o640 }));
   fs.writeFileSync("/plain", "x");
-  assert.deepEqual(modes, [0o600, 0o600, 0o666]);
+  // Set-id bits are never asked of open(2): chmod sets them (after any chown).
+  const setId = await calls(() => fs.writeFileSync("/tool", "x", { mode: 0o4750 }));
+  assert.deepEqual(modes, [0o600, 0o640, 0o666, 0o750]);
+  // The umask (0o022) let these through: nothing to change.
+  assert.ok(!kept.includes("chmod") && !chosen.includes("chmod"));
+  assert.ok(setId.includes("chmod"));
+  assert.equal(mem.sync.lstat("/t").mode, 0o600);
+  assert.equal(mem.sync.lstat("/new").mode, 0o640);
+  assert.equal(mem.sync.lstat("/plain").mode, 0o644);
+  assert.equal(mem.sync.lstat("/tool").mode, 0o4750);
+});
+
+test("a mode the umask would filter is set with chmod, and only then", async () => {
+  const { mem, fs, calls } = recorder({ umask: 0o027 });
+  fs.writeFileSync("/shared", "old", { mode: 0o666 });
+  assert.equal(mem.sync.lstat("/shared").mode, 0o666);
+  // Created 0o666 & ~0o027 = 0o640: the old mode comes back through chmod.
+  const made = await calls(() => fs.writeFile("/shared", "new"));
+  assert.deepEqual(made.filter((c) => c === "fstat" || c === "chmod"), ["fstat", "chmod"]);
+  assert.equal(mem.sync.lstat("/shared").mode, 0o666);
 });
 
 test("the owner is set before the mode, so chown cannot clear set-id bits", async () => {
@@ -110,13 +131,31 @@ test('owner "preserve" gives the new file the old owner where allowed, and toler
 
   const user = recorder({ owner: { uid: 1000, gid: 1000 } });
   user.fs.writeFileSync("/t", "old");
-  // The old file belongs to someone else; an unprivileged process cannot give the new one away.
-  user.mem.sync.chown = () => {
-    throw Object.assign(new Error("EPERM"), { code: "EPERM" });
-  };
-  assert.equal(user.fs.writeFileSync("/t", "new").bytes, 3);
+  // The old file belongs to someone else; an unprivileged process cannot
+  // give the new one away (the memory adapter refuses as chown(2) does).
+  const lstat = user.mem.sync.lstat;
+  user.mem.sync.lstat = (path) => path === "/t" ? { ...lstat(path), uid: 1234 } : lstat(path);
+  const refused = await user.calls(() => assert.equal(user.fs.writeFileSync("/t", "new").bytes, 3));
+  assert.ok(refused.includes("chown"));
+  assert.equal(lstat("/t").uid, 1000);
+  user.mem.sync.lstat = lstat;
   const none = await user.calls(() => user.fs.writeFile("/t", "x", { owner: "none" }));
   assert.ok(!none.includes("chown"));
+});
+
+test('owner "preserve" keeps the old group in a set-group-ID directory, whose group new files get', () => {
+  const { mem, fs } = recorder({ owner: { uid: 0, gid: 0 } });
+  mem.sync.mkdir("/shared", 0o775);
+  mem.sync.chown("/shared", 0, 50);
+  mem.sync.chmod("/shared", 0o2775);
+  fs.writeFileSync("/shared/t", "old");
+  assert.equal(mem.sync.lstat("/shared/t").gid, 50, "a new file takes the directory's group");
+  // The old file's group is the process's own, not the directory's.
+  mem.sync.chown("/shared/t", 0, 0);
+  fs.writeFileSync("/shared/t", "new");
+  assert.equal(mem.sync.lstat("/shared/t").gid, 0);
+  fs.writeFileSync("/shared/fresh", "x");
+  assert.equal(mem.sync.lstat("/shared/fresh").gid, 50);
 });
 
 test("temp names are hidden, fixed-length, made of portable characters, and unique", () => {

@@ -1,17 +1,21 @@
-// Real-disk behaviour that needs root: a full filesystem (a 1 MiB tmpfs) and a
-// file bind-mounted over the target (a Docker single-file bind mount), through
-// this runtime's own adapter (the default functions of mod.ts).
+// Real-disk behaviour that needs root: a full filesystem (a 1 MiB tmpfs), a
+// file bind-mounted over the target (a Docker single-file bind mount), and
+// owners in a set-group-ID directory, through this runtime's own adapter (the
+// default functions of mod.ts).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
+  chmodSync,
+  chownSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   realpathSync,
   rmdirSync,
   rmSync,
+  statSync,
   writeFileSync as writeRaw,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -226,3 +230,37 @@ test('fallback: "in-place" rewrites a bind-mounted file through the mount', { sk
     assert.equal(readFileSync(source, "utf8"), "newer\n");
   });
 });
+
+test(
+  "owner \"preserve\" keeps a file's own group in a set-group-ID directory, where new files take the directory's",
+  {
+    skip: process.platform !== "linux"
+      ? "set-group-ID directories are tested on Linux only"
+      : !isRoot()
+      ? "giving a directory another group needs root"
+      : false,
+  },
+  async () => {
+    const dir = scratch();
+    try {
+      chownSync(dir, 0, 50);
+      chmodSync(dir, 0o2775);
+      const file = join(dir, "state.txt");
+      writeRaw(file, OLD);
+      assert.equal(statSync(file).gid, 50, "the kernel gives a new file the directory's group");
+      // The file's group is the process's own: the temp file gets the
+      // directory's instead, and must be given the old one back.
+      chownSync(file, 0, 0);
+      await writeFile(file, "async\n");
+      assert.equal(statSync(file).gid, 0);
+      writeFileSync(file, "sync\n");
+      assert.equal(statSync(file).gid, 0);
+      assert.equal(readFileSync(file, "utf8"), "sync\n");
+      await writeFile(join(dir, "fresh.txt"), "x");
+      assert.equal(statSync(join(dir, "fresh.txt")).gid, 50);
+      assert.deepEqual(readdirSync(dir).sort(), ["fresh.txt", "state.txt"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
