@@ -317,13 +317,28 @@ async function readSet(
   return files;
 }
 
-function sameSet(a: Map<string, Uint8Array>, b: Map<string, Uint8Array>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [name, bytes] of a) {
-    const other = b.get(name);
-    if (!other || !sameBytes(bytes, other)) return false;
+/**
+ * The names in a generation, and whether its files are exactly `files`: the
+ * names are compared first, then the contents one file at a time, and no file
+ * is read past the first difference.
+ */
+async function compareSet(
+  adapter: FsAdapter,
+  dir: string,
+  generation: number,
+  files: ReadonlyMap<string, Uint8Array>,
+): Promise<{ names: string[]; same: boolean }> {
+  const path = join(dir, `..${generation}`, "posix");
+  const names = await step("read-dir", path, () => adapter.readDir(path));
+  if (names.length !== files.size || names.some((name) => !files.has(name))) {
+    return { names, same: false };
   }
-  return true;
+  for (const name of [...names].sort()) {
+    const file = join(path, name, "posix");
+    const bytes = await step("read", file, () => adapter.readFile(file));
+    if (!sameBytes(bytes, files.get(name)!)) return { names, same: false };
+  }
+  return { names, same: true };
 }
 
 async function writeOne(
@@ -404,8 +419,8 @@ async function switchTo(
     await ifExists("unlink", tmp, () => adapter.unlink(tmp));
   };
 
-  const before = current === undefined ? undefined : await readSet(adapter, dir, current);
-  if (current !== undefined && before && sameSet(before, files)) {
+  const before = current === undefined ? undefined : await compareSet(adapter, dir, current, files);
+  if (current !== undefined && before?.same) {
     // Nothing changed: no new generation. Repair missing links, and finish
     // what a "file" write left for later, once a flush proves its switch durable.
     const leftovers = layout.dataTmp || layout.generations.size > options.backups + 1 ||
@@ -449,7 +464,7 @@ async function switchTo(
     // its switch durable, so they are safe now, as long as they spare the
     // current set (still visible) and the links just made.
     if (current !== undefined && before) {
-      const spared = new Set([...before.keys(), ...names]);
+      const spared = new Set([...before.names, ...names]);
       await prune(adapter, dir, layout, current, spared, Math.max(options.backups - 1, 0));
     }
     const tmp = join(dir, DATA_TMP, "posix");

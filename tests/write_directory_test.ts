@@ -113,6 +113,24 @@ test("writeDirectory() with the same set skips the switch", async () => {
   assert.equal((await writeDirectory(mem, "/d", { a: "x", b: "z" })).switched, true);
 });
 
+test("writeDirectory() compares names before contents, and reads no file past the first difference", async () => {
+  const mem = fresh();
+  await writeDirectory(mem, "/d", { a: "1", b: "1", c: "1" });
+  const reads = async (files: Record<string, string>) => {
+    const start = mem.log.length;
+    assert.equal((await writeDirectory(mem, "/d", files)).switched, true);
+    return mem.log.slice(start).filter((call) => call === "readFile").length;
+  };
+  // Another set of names: no content is read.
+  assert.equal(await reads({ a: "1", b: "1", d: "1" }), 0);
+  // Same names, the first (in name order) differs: one file read.
+  assert.equal(await reads({ a: "2", b: "1", d: "1" }), 1);
+  // Unchanged: every file read once, and no switch.
+  const start = mem.log.length;
+  assert.equal((await writeDirectory(mem, "/d", { d: "1", b: "1", a: "2" })).switched, false);
+  assert.equal(mem.log.slice(start).filter((call) => call === "readFile").length, 3);
+});
+
 test("writeDirectory() with a changed set switches and removes names no longer in it", async () => {
   const mem = fresh();
   await writeDirectory(mem, "/d", { a: "1", b: "1" });
