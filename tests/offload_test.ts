@@ -331,6 +331,32 @@ test("writes the workers held when they died run again on the main thread and re
   assert.equal(fails.length <= 2, true, "no worker is started after a loss");
 });
 
+test("content up to 1 MiB goes to a worker; larger content and streams run on the main thread", async () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  const fails: ((error: unknown) => void)[] = [];
+  // Workers that take jobs and never answer, until they "die".
+  const silent: OffloadSpawner = (_init, events) => {
+    fails.push(events.fail);
+    return { worker: { ref() {}, unref() {}, terminate() {} }, wakeByMessage: true };
+  };
+  const fs = createAtomicFs(withOffload({ ...mem }, silent));
+  const MiB = 1 << 20;
+  const held = fs.writeFile("/d/small", new Uint8Array(MiB));
+  assert.equal((await fs.writeFile("/d/large", new Uint8Array(MiB + 1))).bytes, MiB + 1);
+  const stream = (async function* () {
+    yield "streamed";
+  })();
+  assert.equal((await fs.writeFile("/d/stream", stream)).bytes, 8);
+  assert.equal(fails.length, 1, "one worker, started for the 1 MiB write");
+  const visible = () => mem.sync.readDir("/d").filter((name) => !name.startsWith(".")).sort();
+  assert.deepEqual(visible(), ["large", "stream"], "the 1 MiB write is still in the worker");
+  // The worker dies: the write it held runs on the main thread.
+  for (const fail of fails) fail(new Error("worker gone"));
+  assert.equal((await held).bytes, MiB);
+  assert.deepEqual(visible(), ["large", "small", "stream"]);
+});
+
 test("an adapter made by spreading a built-in one does not offload (its own calls run)", () => {
   const adapter = runtimeAdapter();
   assert.ok(offloaderOf(adapter), "the runtime's adapter offloads");
