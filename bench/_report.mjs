@@ -16,6 +16,11 @@ export function median(values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The value at fraction `p` (0–1) of an ascending array (nearest rank, rounding down). */
+export function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
 /** A whole number with thousands separators. */
 export const int = (n) => (Math.round(n) || 0).toLocaleString("en"); // never "-0"
 

@@ -13,12 +13,14 @@ import { readdir, readFile } from "node:fs/promises";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { floorWriteFile, floorWriteFileSync, startFloorWorker } from "./_floor.mjs";
-import { rateReport } from "./_report.mjs";
+import { percentile, rateReport } from "./_report.mjs";
 import { startStallProbe } from "./_stall.mjs";
 
 const WARMUP = 200;
 const WRITES = 2_000;
 const SIZE = 1024;
+/** The one file every contender replaces, in its run's directory. */
+const target = (dir) => `${dir}/target.bin`;
 
 /**
  * Each contender: a factory giving one write function; `sync: true` marks a
@@ -34,7 +36,8 @@ const CONTENDERS = {
   // The floor's sync sequence on a worker thread, one round trip per write:
   // what an async write costs beyond its syscalls at the least.
   "floor-worker": async (_load, dir) => {
-    const worker = await startFloorWorker(dir, `${dir}/target.bin`);
+    // Told its one target when it starts, so that a write sends only its content.
+    const worker = await startFloorWorker(dir, target(dir));
     return { write: (_path, data) => worker.write(data) };
   },
   atomfs: async (load) => {
@@ -80,10 +83,6 @@ const CONTENDERS = {
 
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
-
 export const scenario = {
   id: "A",
   title: `${WRITES.toLocaleString("en")} sequential ${SIZE / 1024} KiB writes to one file`,
@@ -111,7 +110,7 @@ export const scenario = {
    */
   async run({ contender, loadAtomfs, dir }) {
     const { write, sync } = await CONTENDERS[contender](loadAtomfs, dir);
-    const path = `${dir}/target.bin`;
+    const path = target(dir);
     const data = new Uint8Array(SIZE);
     for (let i = 0; i < WARMUP; i++) {
       data[0] = i;

@@ -8,7 +8,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import process from "node:process";
 import { floorBound, floorWriteFile } from "./_floor.mjs";
-import { rateReport } from "./_report.mjs";
+import { percentile, rateReport } from "./_report.mjs";
 import { startStallProbe } from "./_stall.mjs";
 
 const FILES = 64;
@@ -52,10 +52,6 @@ async function lanes(write, paths) {
   await Promise.all(paths.map((_, i) => lane(i)));
   const seconds = (performance.now() - start) / 1000;
   return { seconds, latencies, cpu: process.cpuUsage(cpu), stall: stopProbe() };
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 export const scenario = {
