@@ -3,6 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import diagnostics from "node:diagnostics_channel";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import {
   writeFileSync,
 } from "../mod.ts";
 import { memoryAdapter } from "../adapters/memory.ts";
+import { commandFor, fixture, runtime } from "./_runtime.ts";
 
 /** Collect what a channel publishes while `body` runs. */
 async function collect<T>(name: string, body: () => Promise<unknown>): Promise<T[]> {
@@ -144,4 +146,16 @@ test("superseded writes publish no commit of their own; the write that committed
   });
   assert.ok(events.length >= 1 && events.length <= 3, `${events.length} commits published`);
   assert.equal(events.at(-1)!.bytes, 3);
+});
+
+test("a listener added with diagnostics_channel.subscribe() before any write still hears every commit after garbage collections", () => {
+  // Bun keeps a channel only while its object is referenced: atomfs holds its
+  // own, or such a listener is dropped at the next collection. A fresh process,
+  // so that nothing else has touched the channel.
+  const [command, args] = commandFor(fixture("events_after_gc"));
+  const run = spawnSync(command, args, { encoding: "utf8", timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  assert.equal(result.heard, 2);
+  if (runtime === "bun") assert.equal(result.forced, true, "Bun.gc() forces a collection");
 });
