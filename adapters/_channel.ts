@@ -18,12 +18,7 @@ const held = new Map<string, EventChannel>(
   Object.values(CHANNELS).map((name) => [name, diagnostics.channel(name)]),
 );
 
-/** The `node:diagnostics_channel` channel of that name, held for the life of the process. */
+/** The `node:diagnostics_channel` channel of that name (atomfs's own are held for the life of the process). */
 export function diagnosticsChannel(name: string): EventChannel {
-  let channel = held.get(name);
-  if (channel === undefined) {
-    channel = diagnostics.channel(name);
-    held.set(name, channel);
-  }
-  return channel;
+  return held.get(name) ?? diagnostics.channel(name);
 }

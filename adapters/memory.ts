@@ -257,11 +257,11 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
    * umask, and, in a set-group-ID directory, the directory's group (and, for
    * a directory, the set-group-ID bit), as on Linux.
    */
-  function meta(mode: number, parent: DirNode): Meta {
+  function meta(mode: number, parent: DirNode, directory = false): Meta {
     const inherit = (parent.mode & 0o2000) !== 0;
     return {
       ino: nextIno++,
-      mode: mode & ~umask & 0o7777,
+      mode: (mode & ~umask & 0o7777) | (inherit && directory ? 0o2000 : 0),
       uid: owner.uid,
       gid: inherit ? parent.gid : owner.gid,
       mtimeMs: clock(),
@@ -496,8 +496,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       enter("mkdir");
       const { parent, name, node } = locate(path, false, "mkdir");
       if (node) fail("EEXIST", "mkdir", path);
-      const dir: DirNode = { kind: "directory", entries: new Map(), ...meta(mode, parent) };
-      if (parent.mode & 0o2000) dir.mode |= 0o2000;
+      const dir: DirNode = { kind: "directory", entries: new Map(), ...meta(mode, parent, true) };
       parent.entries.set(name, dir);
       parent.mtimeMs = clock();
       created(parent, name, dir);

@@ -309,11 +309,10 @@ function* seal(ctx: StepContext, pending: Pending): Steps<void> {
   const { options, target } = pending;
   const { adapter } = ctx;
   const mode = wantedMode(pending);
-  const explicit = typeof options.owner === "object";
   const owner = !adapter.capabilities.chown
     ? undefined
-    : explicit
-    ? options.owner as { uid: number; gid: number }
+    : typeof options.owner === "object"
+    ? options.owner
     : options.owner === "preserve"
     ? target.old
     : undefined;
@@ -326,7 +325,8 @@ function* seal(ctx: StepContext, pending: Pending): Steps<void> {
       } catch (error) {
         // Preserving is best-effort: an unprivileged process cannot give files
         // away, and exFAT/FAT mounts refuse chown altogether (write-file-atomic #44).
-        if (explicit) throw error;
+        // An owner asked for explicitly must be set.
+        if (owner === options.owner) throw error;
       }
     }
     if (mode !== undefined && made.mode !== mode) {

@@ -266,7 +266,7 @@ async function inspect(adapter: FsAdapter, dir: string): Promise<Layout> {
 
 /** Remove a generation directory and its files (flat: writeDirectory writes no subdirectories). */
 async function removeGeneration(adapter: FsAdapter, dir: string, generation: number) {
-  const path = join(dir, `..${generation}`, "posix");
+  const path = generationPath(dir, generation);
   const names = await ifExists("read-dir", path, () => adapter.readDir(path));
   for (const name of names ?? []) {
     const file = join(path, name, "posix");
@@ -303,17 +303,32 @@ async function prune(
   }
 }
 
+/** The directory of a generation. */
+function generationPath(dir: string, generation: number): string {
+  return join(dir, `..${generation}`, "posix");
+}
+
+/** The files `names` of a generation directory, in name order, read one at a time as they are asked for. */
+async function* filesOf(
+  adapter: FsAdapter,
+  path: string,
+  names: string[],
+): AsyncGenerator<[string, Uint8Array]> {
+  for (const name of names.sort()) {
+    const file = join(path, name, "posix");
+    yield [name, await step("read", file, () => adapter.readFile(file))];
+  }
+}
+
 async function readSet(
   adapter: FsAdapter,
   dir: string,
   generation: number,
 ): Promise<Map<string, Uint8Array>> {
-  const path = join(dir, `..${generation}`, "posix");
+  const path = generationPath(dir, generation);
+  const names = await step("read-dir", path, () => adapter.readDir(path));
   const files = new Map<string, Uint8Array>();
-  for (const name of (await step("read-dir", path, () => adapter.readDir(path))).sort()) {
-    const file = join(path, name, "posix");
-    files.set(name, await step("read", file, () => adapter.readFile(file)));
-  }
+  for await (const [name, bytes] of filesOf(adapter, path, names)) files.set(name, bytes);
   return files;
 }
 
@@ -328,14 +343,12 @@ async function compareSet(
   generation: number,
   files: ReadonlyMap<string, Uint8Array>,
 ): Promise<{ names: string[]; same: boolean }> {
-  const path = join(dir, `..${generation}`, "posix");
+  const path = generationPath(dir, generation);
   const names = await step("read-dir", path, () => adapter.readDir(path));
   if (names.length !== files.size || names.some((name) => !files.has(name))) {
     return { names, same: false };
   }
-  for (const name of [...names].sort()) {
-    const file = join(path, name, "posix");
-    const bytes = await step("read", file, () => adapter.readFile(file));
+  for await (const [name, bytes] of filesOf(adapter, path, names)) {
     if (!sameBytes(bytes, files.get(name)!)) return { names, same: false };
   }
   return { names, same: true };
@@ -443,7 +456,7 @@ async function switchTo(
     layout.generations.delete(generation);
   }
   const generation = Math.max(current ?? 0, ...layout.generations) + 1;
-  const genPath = join(dir, `..${generation}`, "posix");
+  const genPath = generationPath(dir, generation);
   await step("mkdir", genPath, () => adapter.mkdir(genPath, 0o777));
   layout.generations.add(generation);
   const made: string[] = [];
@@ -735,7 +748,7 @@ export function rollbackDirectory(
       });
       const hash = await setHash(files);
       listened(adapter, CHANNELS.rollback)?.publish(
-        { path, from: join(path, `..${from}`, "posix"), hash } satisfies RollbackEvent,
+        { path, from: generationPath(path, from), hash } satisfies RollbackEvent,
       );
       return {
         dir: path,
