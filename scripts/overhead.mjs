@@ -34,6 +34,7 @@ const library = (name) =>
 async function ways(dir, path) {
   const { writeFileSync } = await import(library("mod.ts"));
   const { call, runSync } = await import(library("core/_steps.ts"));
+  const { context } = await import(library("core/_write.ts"));
   const { nodeAdapter } = await import(library("adapters/node.ts"));
   let temps = 0;
   const temp = () => `${dir}/.overhead-${temps++}.tmp`;
@@ -69,11 +70,10 @@ async function ways(dir, path) {
     yield* call("rename", [name, path], "rename", path, "replace");
     yield* call("syncDir", [dir], "sync-dir", path);
   }
-  const ctx = () => ({ adapter: nodeAdapter, retryTimeoutMs: 10_000, attempts: 1 });
   return {
     floor: (data) => floorWriteFileSync(dir, path, data),
     "floor-contract": contract,
-    "floor-steps": (data) => runSync(ctx(), steps(data)),
+    "floor-steps": (data) => runSync(context(nodeAdapter, { retryTimeoutMs: 10_000 }), steps(data)),
     atomfs: (data) => writeFileSync(path, data),
   };
 }
@@ -132,7 +132,7 @@ if (!isMainThread) {
 } else {
   const dir = fs.mkdtempSync(`${fs.realpathSync(tmpdir())}/atomfs-overhead-`);
   try {
-    if (process.argv.includes("--worker")) {
+    if (args.includes("--worker")) {
       const control = new Int32Array(new SharedArrayBuffer(4));
       const worker = new Worker(new URL(import.meta.url), {
         workerData: { dir, writes, control: control.buffer },

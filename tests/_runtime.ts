@@ -25,6 +25,12 @@ export function fixture(name: string): URL {
   return new URL(`./fixtures/${name}${ext}`, import.meta.url);
 }
 
+/** The JSON value on the last line of a process's output (fixtures print their result last). */
+// deno-lint-ignore no-explicit-any
+export function lastJson(output: string): any {
+  return JSON.parse(output.trim().split("\n").at(-1)!);
+}
+
 /** Start a fixture in a new process of this runtime. */
 export function spawnFixture(
   name: string,

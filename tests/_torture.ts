@@ -13,6 +13,7 @@ import { setPriority } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { checkPayload, payload, TEMP_NAME } from "./fixtures/_process_payload.ts";
+import { lastJson } from "./_runtime.ts";
 
 /** A runtime that runs the fixtures. */
 export interface TortureRuntime {
@@ -450,7 +451,7 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
     const sweepNow = async () => {
       const before = temps(dir);
       const out = await runFixture(root, writer, "process_sweep", [dir]);
-      const swept = JSON.parse(out.trim().split("\n").at(-1)!) as {
+      const swept = lastJson(out) as {
         removed: string[];
         kept: string[];
       };
@@ -557,7 +558,7 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
     for (const reader of readers) {
       const end = await reader.done;
       try {
-        const seen = JSON.parse(end.out.trim().split("\n").at(-1)!) as Omit<
+        const seen = lastJson(end.out) as Omit<
           ReaderReport,
           "runtime"
         >;

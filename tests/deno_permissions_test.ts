@@ -8,51 +8,68 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { fixture, runtime } from "./_runtime.ts";
+import { fixture, lastJson, runtime } from "./_runtime.ts";
+
+const onlyDeno = runtime === "deno" ? {} : { skip: "Deno's permissions exist only under Deno" };
+
+/**
+ * Run a fixture under `deno run` with the permission flags `flags` gives for
+ * a fresh directory (set up by `setup`), and return its last line as JSON and
+ * the directory, which `check` inspects before it is removed.
+ */
+function denoRun(
+  name: string,
+  flags: (dir: string) => string[],
+  // deno-lint-ignore no-explicit-any
+  check: (result: any, dir: string) => void,
+  setup?: (dir: string) => void,
+): void {
+  const dir = mkdtempSync(join(tmpdir(), "atomfs-perm-"));
+  try {
+    setup?.(dir);
+    const script = decodeURIComponent(fixture(name).pathname);
+    const out = execFileSync(process.execPath, ["run", ...flags(dir), script, dir], {
+      encoding: "utf8",
+    });
+    check(lastJson(out), dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test(
   "under Deno, a write without --allow-write fails with EPERM naming the permission, and leaves nothing",
-  runtime === "deno" ? {} : { skip: "Deno's permissions exist only under Deno" },
+  onlyDeno,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), "atomfs-perm-"));
-    try {
-      const script = decodeURIComponent(fixture("deno_write").pathname);
-      const out = execFileSync(process.execPath, ["run", `--allow-read`, script, dir], {
-        encoding: "utf8",
-      });
-      const result = JSON.parse(out.trim().split("\n").at(-1)!);
+    denoRun("deno_write", () => ["--allow-read"], (result, dir) => {
       assert.equal(result.ok, false);
       assert.equal(result.atomFs, true);
       assert.equal(result.code, "EPERM");
       assert.match(result.message, /write/i);
       assert.match(result.message, /allow-write|permission/i);
       assert.deepEqual(readdirSync(dir), []);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   },
 );
 
 test(
   "under Deno, --allow-read and --allow-write are enough to replace a file: keeping its owner needs no --allow-sys",
-  runtime === "deno" ? {} : { skip: "Deno's permissions exist only under Deno" },
+  onlyDeno,
   () => {
-    const dir = mkdtempSync(join(tmpdir(), "atomfs-perm-"));
-    try {
-      writeFileSync(join(dir, "state.txt"), "old");
-      const script = decodeURIComponent(fixture("deno_write").pathname);
-      const out = execFileSync(
-        process.execPath,
-        ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, script, dir],
-        { encoding: "utf8" },
-      );
-      const result = JSON.parse(out.trim().split("\n").at(-1)!);
-      assert.equal(result.ok, true, out);
-      assert.equal(result.receipt.durability, "full");
-      assert.equal(readFileSync(join(dir, "state.txt"), "utf8"), "x");
-      assert.deepEqual(readdirSync(dir), ["state.txt"]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    denoRun(
+      "deno_write",
+      (dir) => [`--allow-read=${dir}`, `--allow-write=${dir}`],
+      (result, dir) => {
+        assert.equal(result.ok, true, JSON.stringify(result));
+        assert.equal(result.receipt.durability, "full");
+        assert.equal(readFileSync(join(dir, "state.txt"), "utf8"), "x");
+        assert.deepEqual(readdirSync(dir), ["state.txt"]);
+      },
+      (dir) => writeFileSync(join(dir, "state.txt"), "old"),
+    );
   },
 );
+
+test("under Deno, importing atomfs needs no permission: it does no I/O at import", onlyDeno, () => {
+  denoRun("deno_import", () => ["--no-prompt"], (result) => assert.equal(result.ok, true));
+});

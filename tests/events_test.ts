@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from "../mod.ts";
 import { memoryAdapter } from "../adapters/memory.ts";
-import { commandFor, fixture, runtime } from "./_runtime.ts";
+import { commandFor, fixture, lastJson, runtime } from "./_runtime.ts";
 
 /** Collect what a channel publishes while `body` runs. */
 async function collect<T>(name: string, body: () => Promise<unknown>): Promise<T[]> {
@@ -155,7 +155,7 @@ test("a listener added with diagnostics_channel.subscribe() before any write sti
   const [command, args] = commandFor(fixture("events_after_gc"));
   const run = spawnSync(command, args, { encoding: "utf8", timeout: 60_000 });
   assert.equal(run.status, 0, run.stderr);
-  const result = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+  const result = lastJson(run.stdout);
   assert.equal(result.heard, 2);
   if (runtime === "bun") assert.equal(result.forced, true, "Bun.gc() forces a collection");
 });

@@ -71,9 +71,18 @@ test("the ring refuses a record when full and accepts it once space is released"
   assert.throws(() => producer.push([new Uint8Array(200)]), RangeError);
 });
 
+/** The default options, as a job record carries them. */
+const { signal: _s, coalesce: _c, ...DEFAULTS } = resolveWriteOptions(undefined);
+
 function job(id: number, path: string, text: string): Job {
-  const { signal: _s, coalesce: _c, ...options } = resolveWriteOptions(undefined);
-  const header: JobHeader = { id, slot: id, target: path, options, signal: false, timings: false };
+  const header: JobHeader = {
+    id,
+    slot: id,
+    target: path,
+    options: DEFAULTS,
+    signal: false,
+    timings: false,
+  };
   return { header, data: new TextEncoder().encode(text) };
 }
 
@@ -199,10 +208,9 @@ function wirePair() {
 }
 
 test("job records carry each write's header and content, also when the options change between writes", () => {
-  const { signal: _s, coalesce: _c, ...defaults } = resolveWriteOptions(undefined);
-  const file = { ...defaults, durability: "file" as const };
-  const owned = { ...defaults, owner: { uid: 1, gid: 2 } };
-  const owned2 = { ...defaults, owner: { uid: 1, gid: 3 } };
+  const file = { ...DEFAULTS, durability: "file" as const };
+  const owned = { ...DEFAULTS, owner: { uid: 1, gid: 2 } };
+  const owned2 = { ...DEFAULTS, owner: { uid: 1, gid: 3 } };
   const target = {
     path: "/d/ü",
     dir: "/d",
@@ -218,14 +226,14 @@ test("job records carry each write's header and content, also when the options c
     },
   };
   const headers: JobHeader[] = [
-    { id: 1, slot: 0, target: "/d/a", options: defaults, signal: false, timings: false },
-    { id: 2, slot: 1, target: "/d/a", options: defaults, signal: true, timings: false },
+    { id: 1, slot: 0, target: "/d/a", options: DEFAULTS, signal: false, timings: false },
+    { id: 2, slot: 1, target: "/d/a", options: DEFAULTS, signal: true, timings: false },
     { id: 3, slot: 2, target: "/d/a", options: file, signal: false, timings: true },
     { id: 4, slot: 3, target: "/d/b", options: file, signal: false, timings: false },
     { id: 5, slot: 4, target: "/d/b", options: owned, signal: false, timings: false },
     { id: 6, slot: 5, target: "/d/b", options: owned2, signal: false, timings: false },
-    { id: 7, slot: 6, target, options: defaults, signal: false, timings: false },
-    { id: 8, slot: 7, target: "/d/a", options: { ...defaults }, signal: false, timings: false },
+    { id: 7, slot: 6, target, options: DEFAULTS, signal: false, timings: false },
+    { id: 8, slot: 7, target: "/d/a", options: { ...DEFAULTS }, signal: false, timings: false },
   ];
   const encoder = new JobEncoder();
   const decoder = new JobDecoder();
@@ -297,12 +305,15 @@ test("writes go to the main thread's async path when no worker can start", async
   assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/a")), "B");
 });
 
-test("writes the workers held when they died run again on the main thread and resolve", async () => {
+/**
+ * A memory filesystem whose offload workers take jobs and never answer until
+ * they "die" (call one of `fails`); `terminated()` counts the terminations.
+ */
+function silentWorkers() {
   const mem = memoryAdapter();
   mem.sync.mkdir("/d", 0o755);
   const fails: ((error: unknown) => void)[] = [];
   let terminated = 0;
-  // Workers that take jobs and never answer, until they "die".
   const silent: OffloadSpawner = (_init, events) => {
     fails.push(events.fail);
     return {
@@ -311,6 +322,11 @@ test("writes the workers held when they died run again on the main thread and re
     };
   };
   const fs = createAtomicFs(withOffload({ ...mem }, silent));
+  return { mem, fs, fails, terminated: () => terminated };
+}
+
+test("writes the workers held when they died run again on the main thread and resolve", async () => {
+  const { mem, fs, fails, terminated } = silentWorkers();
   const writes = [
     fs.writeFile("/d/a", "A1"),
     fs.writeFile("/d/a", "A2"),
@@ -322,7 +338,7 @@ test("writes the workers held when they died run again on the main thread and re
   for (const fail of fails) fail(new Error("worker crashed"));
   const receipts = await Promise.all(writes);
   assert.ok(receipts.every((r) => r.durability === "full"));
-  assert.equal(terminated, fails.length);
+  assert.equal(terminated(), fails.length);
   const text = (p: string) => new TextDecoder().decode(mem.sync.readFile(p));
   assert.equal(text("/d/a"), "A2");
   assert.equal(text("/d/b"), "B");
@@ -332,15 +348,7 @@ test("writes the workers held when they died run again on the main thread and re
 });
 
 test("content up to 1 MiB goes to a worker; larger content and streams run on the main thread", async () => {
-  const mem = memoryAdapter();
-  mem.sync.mkdir("/d", 0o755);
-  const fails: ((error: unknown) => void)[] = [];
-  // Workers that take jobs and never answer, until they "die".
-  const silent: OffloadSpawner = (_init, events) => {
-    fails.push(events.fail);
-    return { worker: { ref() {}, unref() {}, terminate() {} }, wakeByMessage: true };
-  };
-  const fs = createAtomicFs(withOffload({ ...mem }, silent));
+  const { mem, fs, fails } = silentWorkers();
   const MiB = 1 << 20;
   const held = fs.writeFile("/d/small", new Uint8Array(MiB));
   assert.equal((await fs.writeFile("/d/large", new Uint8Array(MiB + 1))).bytes, MiB + 1);

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtime } from "./_runtime.ts";
+import { lastJson, runtime } from "./_runtime.ts";
 
 const skip = runtime !== "node"
   ? "packaging checks run once, under Node"
@@ -148,7 +148,7 @@ console.log(JSON.stringify({
 function runConsumer(command: string, args: string[], adapter: string, label: RegExp): void {
   const dir = installed();
   const output = check(run(command, [...args, "consumer.mjs"], dir), `${command} consumer.mjs`);
-  const result = JSON.parse(output.trim().split("\n").at(-1)!) as {
+  const result = lastJson(output) as {
     label: string;
     adapter: string;
     receipt: unknown;

@@ -42,10 +42,17 @@ function umount(path: string): void {
   }
 }
 
+/** Why `what` cannot be tested here (it needs root on Linux), or `false` when it can. */
+function needsRoot(what: string): string | false {
+  if (process.platform !== "linux") return `${what} are tested on Linux only`;
+  if (!isRoot()) return `${what} need root`;
+  return false;
+}
+
 /** Why this process cannot mount here, or `false` when it can (checked by mounting once). */
 function cannotMount(): string | false {
-  if (process.platform !== "linux") return "tmpfs and bind mounts are tested on Linux only";
-  if (!isRoot()) return "mounting a tmpfs or a bind mount needs root";
+  const why = needsRoot("tmpfs and bind mounts");
+  if (why) return why;
   const probe = mkdtempSync(join(tmpdir(), "atomfs-mount-probe-"));
   try {
     mount(["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]);
@@ -234,11 +241,7 @@ test('fallback: "in-place" rewrites a bind-mounted file through the mount', { sk
 test(
   "owner \"preserve\" keeps a file's own group in a set-group-ID directory, where new files take the directory's",
   {
-    skip: process.platform !== "linux"
-      ? "set-group-ID directories are tested on Linux only"
-      : !isRoot()
-      ? "giving a directory another group needs root"
-      : false,
+    skip: needsRoot("set-group-ID directories with another group"),
   },
   async () => {
     const dir = scratch();
