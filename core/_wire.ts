@@ -132,6 +132,9 @@ const decoder = new TextDecoder();
 // TextDecoder need not accept views of shared memory: decode a copy.
 const text = (bytes: Uint8Array) => decoder.decode(bytes.slice());
 
+// Every field of WireOptions must be compared here, or a change to it would
+// reach the worker stale; offload_test changes each option resolveWriteOptions
+// returns, one at a time, and fails on one this misses.
 function sameOptions(a: WireOptions, b: WireOptions): boolean {
   const ownerA = a.owner;
   const ownerB = b.owner;

@@ -248,6 +248,37 @@ test("job records carry each write's header and content, also when the options c
   }
 });
 
+test("a change to any write option reaches the worker (every option is compared)", () => {
+  // The encoder resends the options only when they differ from the last
+  // record's; an option it did not compare would reach the worker stale.
+  // The keys come from resolveWriteOptions, so a new option is covered here.
+  const encoder = new JobEncoder();
+  const decoder = new JobDecoder();
+  const wire = wirePair();
+  let id = 0;
+  const send = (options: typeof DEFAULTS) => {
+    const header: JobHeader = {
+      id: ++id,
+      slot: 0,
+      target: "/d/a",
+      options,
+      signal: false,
+      timings: false,
+    };
+    const job = decoder.decode(wire.send(encoder.parts(header, new Uint8Array(1))));
+    wire.done();
+    return plain(job.header.options);
+  };
+  const keys = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
+  assert.ok(keys.length >= 9, `options on the wire: ${keys.join(", ")}`);
+  for (const key of keys) {
+    const changed = { ...DEFAULTS, [key]: `changed ${key}` } as unknown as typeof DEFAULTS;
+    assert.deepEqual(send(DEFAULTS), plain(DEFAULTS), `${key}: before`);
+    assert.deepEqual(send(changed), plain(changed), `${key}: changed`);
+    assert.deepEqual(send(DEFAULTS), plain(DEFAULTS), `${key}: back`);
+  }
+});
+
 test("result records carry receipts, errors, aborts and timings", () => {
   const receipt = (path: string, bytes: number) => ({
     path,
