@@ -9,7 +9,7 @@
 import type { FsAdapter } from "./adapter.ts";
 import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
 import { sharedFlushError } from "./_protocol.ts";
-import type { Ticket } from "./_queue.ts";
+import type { WriteTicket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import { call, newTimings, runSync, type StepContext, type StepTimings } from "./_steps.ts";
 import {
@@ -79,10 +79,13 @@ export function runBatch(
     outcome.timings = ctx.timings;
     // Writes to one path reach the worker one at a time (the main thread's
     // queue waits for each outcome), so nothing can supersede a write here.
-    const ticket = {
+    // A synchronous write to the path waits for this write's slot to be DONE
+    // instead (`Offloader.fence`): its rename needs no announcing.
+    const ticket: WriteTicket = {
       superseded: () => undefined,
       committed: (durability: Durability) => outcome.committed = durability,
-    } as unknown as Ticket;
+      renaming: () => {},
+    };
     try {
       outcome.receipt = runSync(ctx, write(ctx, header.target, options, data, ticket));
     } catch (error) {

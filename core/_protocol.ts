@@ -7,7 +7,7 @@ import { absolute, dirname, join, resolveLink } from "./_path.ts";
 import { call, codeOf, type StepContext, type Steps, wait } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
 import { mountFacts } from "./probe.ts";
-import type { Ticket } from "./_queue.ts";
+import type { InFlightRename, WriteTicket } from "./_queue.ts";
 import { type Backup, findBackups, linkBackup, pruneBackups } from "./_backups.ts";
 
 /** Linux gives up after 40 links (path_resolution(7)); so do we. */
@@ -355,7 +355,11 @@ function dirsToSync(ctx: StepContext, pending: Pending): string[] {
  * the ticket says a later write to the same path has committed meanwhile,
  * this one is dropped instead of put in place.
  */
-export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Steps<WriteReceipt> {
+export function* commit(
+  ctx: StepContext,
+  pending: Pending,
+  ticket: WriteTicket,
+): Steps<WriteReceipt> {
   const { options, target } = pending;
   const { adapter } = ctx;
   const achieved: Durability = options.durability === "full" && !adapter.capabilities.syncDir
@@ -388,14 +392,7 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
     }
     const fallbackCodes = options.fallback === "in-place" ? inPlaceCodes(adapter.platform) : [];
     try {
-      yield* call(
-        "rename",
-        [pending.temp, target.path],
-        "rename",
-        target.path,
-        "replace",
-        fallbackCodes,
-      );
+      yield* renameAnnounced(ticket, pending.temp, target.path, fallbackCodes);
       pending.done = true;
       ticket.committed(achieved);
       strategy = "rename";
@@ -460,6 +457,28 @@ export function* commit(ctx: StepContext, pending: Pending, ticket: Ticket): Ste
     yield* pruneBackups([...pending.backup.before, pending.backup.made], options.backups);
   }
   return receipt(achieved, strategy);
+}
+
+/**
+ * The rename that puts a new version in place, announced to the path's queue
+ * while it is in flight: a synchronous write issued meanwhile makes it first
+ * (see `InFlightRename`), and this one then finds `from` gone, already in place.
+ */
+export function* renameAnnounced(
+  ticket: WriteTicket,
+  from: string,
+  to: string,
+  fallbackCodes: readonly string[] = [],
+): Steps<void> {
+  const rename: InFlightRename = { from, to, madeBySync: false };
+  ticket.renaming(rename);
+  try {
+    yield* call("rename", [from, to], "rename", to, "replace", fallbackCodes);
+  } catch (error) {
+    if (!(rename.madeBySync && codeOf(error) === "ENOENT")) throw error;
+  } finally {
+    ticket.renaming(undefined);
+  }
 }
 
 /** Step 8: flush the directories the write changed, or leave them to the batch or the shared flush. */

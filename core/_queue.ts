@@ -2,7 +2,8 @@
 // the last call's data wins. Async writes wait for the one before them; a
 // synchronous write cannot wait, so it commits at once, and any async write
 // issued before it that has not committed yet is dropped as superseded (its
-// content would have been replaced by the synchronous one anyway). With
+// content would have been replaced by the synchronous one anyway); one whose
+// rename is in flight has that rename made first (`InFlightRename`). With
 // `coalesce`, an async write whose turn comes while a later one is already
 // queued steps aside and shares that later write's outcome; and a coalescing
 // write issued while the last waiting write also coalesces takes that one's
@@ -49,6 +50,21 @@ export interface Lane {
   active: number;
   /** The names this lane is known by (see `PathQueue.alias`), forgotten with it. */
   readonly aliases: string[];
+  /** The rename of the async write running on this path, while it is in flight. */
+  renaming: InFlightRename | undefined;
+}
+
+/**
+ * The rename that puts an async write's temp file in place, issued and not
+ * yet settled. A synchronous write to the same path cannot wait for it, so it
+ * makes this rename itself before its own (`PathQueue.renameInFlight`): the
+ * older content can then never land over the newer.
+ */
+export interface InFlightRename {
+  readonly from: string;
+  readonly to: string;
+  /** Set when a synchronous write made the rename: the async one then finds no temp file. */
+  madeBySync: boolean;
 }
 
 /** A ticket for one write: its place in the lane. */
@@ -59,7 +75,12 @@ export interface Ticket {
   superseded(): Durability | undefined;
   /** Record that this write has committed. */
   committed(durability: Durability): void;
+  /** Announce this write's rename while it is in flight; `undefined` once it has settled. */
+  renaming(rename: InFlightRename | undefined): void;
 }
+
+/** What the write protocol asks of a ticket (the offload worker makes its own). */
+export type WriteTicket = Pick<Ticket, "superseded" | "committed" | "renaming">;
 
 /** A lane with nothing issued on it yet. */
 function newLane(): Lane {
@@ -72,15 +93,17 @@ function newLane(): Lane {
     committedDurability: "none",
     active: 0,
     aliases: [],
+    renaming: undefined,
   };
 }
 
-/** The ticket of a synchronous write to a path with nothing queued. */
-const SOLO: Ticket = {
+/** The ticket of a write outside any lane: a synchronous one to a path with nothing queued. */
+export const SOLO: Ticket = {
   lane: newLane(),
   seq: 0,
   superseded: () => undefined,
   committed: () => {},
+  renaming: () => {},
 };
 
 /** Per-path write ordering for one `AtomicFs`. */
@@ -122,6 +145,9 @@ export class PathQueue {
           owner.committed = seq;
           owner.committedDurability = durability;
         }
+      },
+      renaming: (rename) => {
+        owner.renaming = rename;
       },
     };
   }
@@ -203,6 +229,11 @@ export class PathQueue {
     const done = () => this.#release(key, entry.job.ticket);
     lane.tail = turn.then((later) => later ? undefined : entry.result).then(done, done);
     return outcome;
+  }
+
+  /** The rename an async write to `key` has in flight, if any (see {@linkcode InFlightRename}). */
+  renameInFlight(key: string): InFlightRename | undefined {
+    return this.#lanes.get(key)?.renaming;
   }
 
   /** Run a synchronous write now. */

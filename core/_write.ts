@@ -12,7 +12,7 @@ import {
   writeAll,
 } from "./_protocol.ts";
 import type { ChunkSource } from "./_data.ts";
-import type { Ticket } from "./_queue.ts";
+import type { Ticket, WriteTicket } from "./_queue.ts";
 import { type StepContext, type Steps, wait } from "./_steps.ts";
 
 /** A fresh context for one operation. */
@@ -52,7 +52,7 @@ export function* write(
   target: Target | string,
   options: ResolvedWriteOptions,
   content: Uint8Array | ChunkSource,
-  ticket: Ticket,
+  ticket: WriteTicket,
 ): Steps<WriteReceipt> {
   let pending: Pending | undefined;
   try {

@@ -28,7 +28,7 @@ import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
 import { WriteEvents } from "./_write_events.ts";
-import { PathQueue } from "./_queue.ts";
+import { type InFlightRename, PathQueue } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
@@ -366,6 +366,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       const receipt = queue.runSync(key, (ticket) => {
         // Earlier async writes to this file, issued before this call, land first.
         offload?.fence(key);
+        const inFlight = queue.renameInFlight(key);
+        if (inFlight) renameFirst(ctx, inFlight);
         return runSync(ctx, write(ctx, target, resolved, bytes, ticket));
       });
       if (startedAt) events.committed(receipt, ctx, startedAt);
@@ -373,6 +375,21 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     } catch (error) {
       events.failed(absolute(given, cwd, platform), error);
       throw error;
+    }
+  }
+
+  /**
+   * Make the rename an earlier async write has in flight, now: this
+   * synchronous write cannot wait for it, and must not be overtaken by it.
+   * ENOENT means it has happened already; any other failure is the async
+   * write's to report, as its own rename meets it too.
+   */
+  function renameFirst(ctx: StepContext, rename: InFlightRename): void {
+    try {
+      runSync(ctx, call("rename", [rename.from, rename.to], "rename", rename.to, "never"));
+      rename.madeBySync = true;
+    } catch {
+      // See above.
     }
   }
 
@@ -480,7 +497,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     // After every write to the file issued before it, and before any issued after.
     resolveRollbackOptions(options); // bad options fail before any I/O
     const { key } = prepare(path, undefined, true);
-    return await queue.run(key, () => rollbackFile(adapter, path, options));
+    return await queue.run(key, (ticket) => rollbackFile(adapter, path, options, ticket));
   }
 
   return {

@@ -22,7 +22,8 @@ import {
   type RetryOptions,
 } from "./options.ts";
 import { absolute, join, toPath } from "./_path.ts";
-import { resolveTarget, type Target } from "./_protocol.ts";
+import { renameAnnounced, resolveTarget, type Target } from "./_protocol.ts";
+import { SOLO, type WriteTicket } from "./_queue.ts";
 import { type Backup, backupName, findBackups, linkBackup } from "./_backups.ts";
 import { call, codeOf, runAsync, type StepContext, type Steps } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
@@ -177,6 +178,7 @@ function* readBackup(
  * @param adapter The filesystem.
  * @param path The file (a string or a `file:` URL); a symlink is followed.
  * @param options Which generation to restore, and how durably.
+ * @param ticket Its place in a path's queue, when it is queued (internal).
  * @returns What was restored, and where the replaced version went.
  * @throws {TypeError | RangeError} On a bad path or options, before any I/O.
  * @throws {AtomFsError} `ENOENT` when the file has no backups (or not the
@@ -199,10 +201,11 @@ export async function rollback(
   adapter: FsAdapter,
   path: string | URL,
   options?: RollbackOptions,
+  ticket: WriteTicket = SOLO,
 ): Promise<RollbackReceipt> {
   const resolved = resolveRollbackOptions(options);
   const { ctx, target } = await locate(adapter, path, resolved.retryTimeoutMs);
-  const receipt = await runAsync(ctx, restore(ctx, target, resolved));
+  const receipt = await runAsync(ctx, restore(ctx, target, resolved, ticket));
   const channel = listened(adapter, CHANNELS.rollback);
   if (channel) {
     // The backup and the file are one inode now; the backup is read in case
@@ -239,6 +242,7 @@ function* restore(
   ctx: StepContext,
   target: Target,
   options: { generation: number | undefined; durability: Durability },
+  ticket: WriteTicket,
 ): Steps<RollbackReceipt> {
   const { adapter } = ctx;
   const { platform } = adapter;
@@ -278,7 +282,7 @@ function* restore(
         if (codeOf(error) !== "EEXIST" || tries >= 3) throw error;
       }
     }
-    yield* call("rename", [temp, target.path], "rename", target.path, "replace");
+    yield* renameAnnounced(ticket, temp, target.path);
   } catch (error) {
     const failures: unknown[] = [];
     for (const file of [temp, kept?.path]) {

@@ -176,3 +176,64 @@ test("a temp name collision is survived by drawing a new name", async () => {
   assert.equal((await fs.writeFile("/t", "x")).bytes, 1);
   assert.deepEqual(mem.sync.readDir("/"), ["t"]);
 });
+
+/**
+ * A memory filesystem whose async rename of a temp file waits for `release()`,
+ * either before the rename happens or after it, before its result arrives:
+ * an async write caught with its rename in flight.
+ */
+function heldRename(when: "before" | "after") {
+  const mem = memoryAdapter();
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let issued!: () => void;
+  const renaming = new Promise<void>((resolve) => issued = resolve);
+  const rename = async (from: string, to: string) => {
+    if (!isTempName(from.slice(from.lastIndexOf("/") + 1))) return mem.rename(from, to);
+    if (when === "before") {
+      issued();
+      await released;
+      return mem.rename(from, to);
+    }
+    const result = await mem.rename(from, to);
+    issued();
+    await released;
+    return result;
+  };
+  // A spread adapter: its own calls run, on the main thread (no offload worker).
+  const fs = createAtomicFs({ ...mem, rename });
+  return { mem, fs, renaming, release };
+}
+
+for (const when of ["before", "after"] as const) {
+  test(`writeFileSync() while an async write's rename is in flight (held ${when} it happens) lands last`, async () => {
+    const { mem, fs, renaming, release } = heldRename(when);
+    fs.writeFileSync("/f", "first");
+    const earlier = fs.writeFile("/f", "async, earlier");
+    await renaming;
+    const later = fs.writeFileSync("/f", "sync, later");
+    release();
+    const receipt = await earlier;
+    assert.equal(new TextDecoder().decode(mem.sync.readFile("/f")), "sync, later");
+    assert.deepEqual(mem.sync.readDir("/").filter(isTempName), []);
+    // The earlier content was put in place (by whichever rename came first),
+    // then replaced: it committed, it was not dropped.
+    assert.equal(receipt.superseded, false);
+    assert.equal(receipt.bytes, "async, earlier".length);
+    assert.equal(later.superseded, false);
+  });
+}
+
+test("writeFileSync() while a rollback's rename is in flight lands last", async () => {
+  const { mem, fs, renaming, release } = heldRename("before");
+  fs.writeFileSync("/f", "first", { backups: 1 });
+  fs.writeFileSync("/f", "second", { backups: 1 });
+  const rollback = fs.rollback("/f");
+  await renaming;
+  fs.writeFileSync("/f", "sync, later");
+  release();
+  const receipt = await rollback;
+  assert.equal(receipt.path, "/f");
+  assert.equal(new TextDecoder().decode(mem.sync.readFile("/f")), "sync, later");
+  assert.deepEqual(mem.sync.readDir("/").filter(isTempName), []);
+});
