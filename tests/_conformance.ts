@@ -3,6 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createAtomicFs } from "../core/atomic_fs.ts";
 import { AtomFsError } from "../core/errors.ts";
 import { isTempName } from "../core/_temp_name.ts";
 import {
@@ -44,6 +45,34 @@ export function isAtomFsError(
 
 function modeOf(s: Scratch, path: string): number {
   return s.adapter.sync.lstat(path).mode & 0o777;
+}
+
+/**
+ * The scratch's adapter with its async rename of a temp file held until
+ * `release()`, either before the rename happens or after it, before its
+ * result arrives: an async write caught with its rename in flight. Made by
+ * spreading the adapter, so its own calls run on the main thread (no offload
+ * worker).
+ */
+function holdRename(s: Scratch, when: "before" | "after") {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let issued!: () => void;
+  const renaming = new Promise<void>((resolve) => issued = resolve);
+  const { adapter } = s;
+  const rename = async (from: string, to: string) => {
+    if (!isTempName(from.slice(from.search(/[^/\\]*$/)))) return adapter.rename(from, to);
+    if (when === "before") {
+      issued();
+      await released;
+      return adapter.rename(from, to);
+    }
+    const result = await adapter.rename(from, to);
+    issued();
+    await released;
+    return result;
+  };
+  return { fs: createAtomicFs({ ...adapter, rename }), renaming, release };
 }
 
 /** Register the suite for one host. */
@@ -438,6 +467,43 @@ export function conformance(host: Host): void {
       assert.deepEqual(temps(s), []);
     },
   );
+
+  for (const when of ["before", "after"] as const) {
+    t(
+      `writeFileSync() while an async write's rename is in flight (held ${when} it happens) lands last`,
+      async (s) => {
+        const path = `${s.dir}/held`;
+        const held = holdRename(s, when);
+        held.fs.writeFileSync(path, "first");
+        const earlier = held.fs.writeFile(path, "async, earlier");
+        await held.renaming;
+        const later = held.fs.writeFileSync(path, "sync, later");
+        held.release();
+        const receipt = await earlier;
+        assert.equal(text(s, path), "sync, later");
+        assert.deepEqual(temps(s), []);
+        // The earlier content was put in place (by whichever rename came
+        // first), then replaced: it committed, it was not dropped.
+        assert.equal(receipt.superseded, false);
+        assert.equal(receipt.bytes, "async, earlier".length);
+        assert.equal(later.superseded, false);
+      },
+    );
+  }
+
+  t("writeFileSync() while a rollback's rename is in flight lands last", async (s) => {
+    const path = `${s.dir}/held`;
+    const held = holdRename(s, "before");
+    held.fs.writeFileSync(path, "first", { backups: 1 });
+    held.fs.writeFileSync(path, "second", { backups: 1 });
+    const rollback = held.fs.rollback(path);
+    await held.renaming;
+    held.fs.writeFileSync(path, "sync, later");
+    held.release();
+    assert.equal((await rollback).path, path);
+    assert.equal(text(s, path), "sync, later");
+    assert.deepEqual(temps(s), []);
+  });
 
   t("a file: URL is accepted as the path", async (s) => {
     if (!s.dir.startsWith("/")) return;
