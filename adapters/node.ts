@@ -190,11 +190,59 @@ function watchDir(dir: string, onName: (name: string) => void): Promise<AsyncDis
   });
 }
 
+/**
+ * Node's permission model (`--permission`) refuses fsync and fdatasync on a
+ * descriptor, synchronous or not (ERR_ACCESS_DENIED), but lets a `FileHandle`
+ * flush. Under it the adapter's asynchronous calls hold `FileHandle`s (see
+ * {@linkcode nodeAdapter}), nothing is offloaded (the worker's synchronous
+ * calls could not flush), and a synchronous flush fails saying so.
+ */
+const PERMISSION_MODEL = typeof (process as { permission?: unknown }).permission === "object";
+
+/** The asynchronous calls that take a handle, over `FileHandle`s: how writes flush under the permission model. */
+const fileHandleCalls: FsAsyncCalls<fs.promises.FileHandle> = {
+  ...(nodeAsyncCalls as unknown as FsAsyncCalls<fs.promises.FileHandle>),
+  openExclusive: (path, mode) => fs.promises.open(path, O_CREAT | O_EXCL | O_WRONLY, mode),
+  openRead: (path) => fs.promises.open(path, O_RDONLY),
+  openTruncate: (path) => fs.promises.open(path, O_WRONLY | O_TRUNC),
+  write: async (handle, data) => (await handle.write(data, 0, data.length, null)).bytesWritten,
+  read: async (handle, buffer) => (await handle.read(buffer, 0, buffer.length, null)).bytesRead,
+  fsync: (handle) => handle.sync(),
+  close: (handle) => handle.close(),
+  fstat: async (handle) => toStat(await handle.stat()),
+  syncDir: async (path) => {
+    const handle = await fs.promises.open(path, O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
+
+/** A synchronous flush under the permission model: refused, with what to do instead. */
+function refuseSyncFlush(): never {
+  throw Object.assign(
+    new Error(
+      "Node's permission model (--permission) disables fsync on file descriptors, so a " +
+        "synchronous write cannot be flushed; writeFile() flushes through a FileHandle, or pass " +
+        '{ durability: "none" } to write without flushing',
+    ),
+    { code: "ERR_ACCESS_DENIED" },
+  );
+}
+
 const POSIX = { syncDir: true, chown: true } as const;
 const WINDOWS = { syncDir: false, chown: false } as const;
 
 /**
  * The filesystem of Node.js, through `node:fs`.
+ *
+ * Under Node's permission model (`--permission`), which refuses fsync on a
+ * file descriptor, its asynchronous calls hold `FileHandle`s instead of
+ * descriptor numbers (a `FileHandle` may flush), writes are not offloaded to
+ * a worker, and a synchronous write that must flush fails with
+ * `ERR_ACCESS_DENIED` (`writeFileSync` with `durability: "none"` works).
  *
  * @example Use the Node adapter explicitly
  * ```ts
@@ -206,18 +254,29 @@ const WINDOWS = { syncDir: false, chown: false } as const;
  * console.log(receipt.durability); // "full"
  * ```
  */
-export const nodeAdapter: FsAdapter<number> = withOffload({
-  name: "node",
-  get platform() {
-    return isWindows() ? "windows" : "posix";
-  },
-  get capabilities() {
-    // Windows cannot flush a directory (FlushFileBuffers needs write access) nor chown.
-    return isWindows() ? WINDOWS : POSIX;
-  },
-  sync: nodeSyncCalls,
-  ...nodeAsyncCalls,
-  cwd: () => process.cwd(),
-  watchDir,
-  channel: diagnosticsChannel,
-}, workerSpawner("node"));
+export const nodeAdapter: FsAdapter<number> = makeNodeAdapter();
+
+function makeNodeAdapter(): FsAdapter<number> {
+  const adapter: FsAdapter<number> = {
+    name: "node",
+    get platform() {
+      return isWindows() ? "windows" : "posix";
+    },
+    get capabilities() {
+      // Windows cannot flush a directory (FlushFileBuffers needs write access) nor chown.
+      return isWindows() ? WINDOWS : POSIX;
+    },
+    sync: nodeSyncCalls,
+    ...nodeAsyncCalls,
+    cwd: () => process.cwd(),
+    watchDir,
+    channel: diagnosticsChannel,
+  };
+  if (!PERMISSION_MODEL) return withOffload(adapter, workerSpawner("node"));
+  // Handles never pass between the two sets: a write runs wholly synchronously or wholly not.
+  return {
+    ...adapter,
+    ...(fileHandleCalls as unknown as FsAsyncCalls<number>),
+    sync: { ...nodeSyncCalls, fsync: refuseSyncFlush, syncDir: refuseSyncFlush },
+  };
+}
