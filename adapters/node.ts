@@ -117,7 +117,8 @@ function promised<T>(
 /**
  * The asynchronous calls, over the callback API of `node:fs` (one thread-pool
  * trip each): the async members of {@linkcode nodeAdapter}, for building an
- * adapter of your own.
+ * adapter of your own. (Not under Node's permission model, where
+ * `nodeAdapter` uses `FileHandle`s instead: see there.)
  *
  * @example Log every rename
  * ```ts
@@ -190,13 +191,7 @@ function watchDir(dir: string, onName: (name: string) => void): Promise<AsyncDis
   });
 }
 
-/**
- * Node's permission model (`--permission`) refuses fsync and fdatasync on a
- * descriptor, synchronous or not (ERR_ACCESS_DENIED), but lets a `FileHandle`
- * flush. Under it the adapter's asynchronous calls hold `FileHandle`s (see
- * {@linkcode nodeAdapter}), nothing is offloaded (the worker's synchronous
- * calls could not flush), and a synchronous flush fails saying so.
- */
+/** Node's permission model is on (`--permission`): see {@linkcode nodeAdapter}. */
 const PERMISSION_MODEL = typeof (process as { permission?: unknown }).permission === "object";
 
 /** The asynchronous calls that take a handle, over `FileHandle`s: how writes flush under the permission model. */
@@ -219,6 +214,17 @@ const fileHandleCalls: FsAsyncCalls<fs.promises.FileHandle> = {
     }
   },
 };
+
+/**
+ * A synchronous close under the permission model. A `FileHandle` (opened by
+ * an async call, met here when a dropped `AtomicFile` is cleaned up) cannot
+ * be closed synchronously: it is closed in the background, and held until
+ * then, never collected open.
+ */
+function closeEither(handle: number | fs.promises.FileHandle): void {
+  if (typeof handle === "number") fs.closeSync(handle);
+  else handle.close().catch(() => {});
+}
 
 /** A synchronous flush under the permission model: refused, with what to do instead. */
 function refuseSyncFlush(): never {
@@ -273,10 +279,17 @@ function makeNodeAdapter(): FsAdapter<number> {
     channel: diagnosticsChannel,
   };
   if (!PERMISSION_MODEL) return withOffload(adapter, workerSpawner("node"));
-  // Handles never pass between the two sets: a write runs wholly synchronously or wholly not.
+  // The model refuses fsync on a descriptor, synchronous or not, but lets a
+  // FileHandle flush. A write runs wholly on the sync calls or wholly on the
+  // async ones, so their handles meet only in `close` (see closeEither).
   return {
     ...adapter,
     ...(fileHandleCalls as unknown as FsAsyncCalls<number>),
-    sync: { ...nodeSyncCalls, fsync: refuseSyncFlush, syncDir: refuseSyncFlush },
+    sync: {
+      ...nodeSyncCalls,
+      fsync: refuseSyncFlush,
+      syncDir: refuseSyncFlush,
+      close: closeEither as (fd: number) => void,
+    },
   };
 }

@@ -329,16 +329,21 @@ export class Offloader {
    * has given up, so that the synchronous write, issued later, lands last.
    * Writes still waiting for room in a ring never started: they see the
    * synchronous write's commit when their turn comes, and step aside.
+   * Returns whether there was any such write to wait for.
    */
-  fence(key: string): void {
+  fence(key: string): boolean {
     let deadline = 0;
+    let found = false;
     for (const thread of this.#threads) {
       if (thread.inflight.size === 0) continue;
       deadline ||= Date.now() + FENCE_TIMEOUT_MS;
       for (const flight of thread.inflight.values()) {
-        if (flight.key === key && !this.#landed(thread, flight, deadline)) return;
+        if (flight.key !== key) continue;
+        found = true;
+        if (!this.#landed(thread, flight, deadline)) return true;
       }
     }
+    return found;
   }
 
   /** Wait until a write in a worker has landed or given up; false past `deadline`. */

@@ -84,7 +84,7 @@ export function runBatch(
     const ticket: WriteTicket = {
       superseded: () => undefined,
       committed: (durability: Durability) => outcome.committed = durability,
-      renaming: () => {},
+      renaming: () => () => {},
     };
     try {
       outcome.receipt = runSync(ctx, write(ctx, header.target, options, data, ticket));

@@ -375,12 +375,17 @@ export function* commit(
     attempts: ctx.attempts,
     superseded: s,
   });
-  const later = ticket.superseded();
-  if (later !== undefined) {
+  // Dropped because a later write committed first: nothing of this one stays.
+  const drop = function* (): Steps<WriteReceipt> {
+    yield* dropBackup(pending);
     if (pending.inPlace) pending.done = true;
     else yield* removeTemp(pending);
-    return receipt(later, options.overwrite ? "rename" : "link", true);
-  }
+    return {
+      ...receipt(ticket.superseded()!, options.overwrite ? "rename" : "link", true),
+      bytes: 0,
+    };
+  };
+  if (ticket.superseded() !== undefined) return yield* drop();
   let strategy: WriteReceipt["strategy"];
   if (options.overwrite) {
     if (options.backups > 0 && target.old) {
@@ -389,10 +394,14 @@ export function* commit(
       const before = yield* findBackups(target.dir, target.path, adapter.platform);
       const made = yield* linkBackup(target.path, target.dir, before, adapter.platform);
       if (made) pending.backup = { made, before };
+      // Those steps may have waited: a synchronous write may have committed since.
+      if (ticket.superseded() !== undefined) return yield* drop();
     }
     const fallbackCodes = options.fallback === "in-place" ? inPlaceCodes(adapter.platform) : [];
     try {
-      yield* renameAnnounced(ticket, pending.temp, target.path, fallbackCodes);
+      if (!(yield* renameAnnounced(ticket, pending.temp, target.path, fallbackCodes))) {
+        return yield* drop();
+      }
       pending.done = true;
       ticket.committed(achieved);
       strategy = "rename";
@@ -462,22 +471,29 @@ export function* commit(
 /**
  * The rename that puts a new version in place, announced to the path's queue
  * while it is in flight: a synchronous write issued meanwhile makes it first
- * (see `InFlightRename`), and this one then finds `from` gone, already in place.
+ * (see `InFlightRename`), and this one then finds `from` gone, already in
+ * place. Returns false, leaving `from` where it is, when the rename failed
+ * and a later write committed meanwhile: retrying it or falling back could
+ * only put older content over newer, so the caller drops it instead.
  */
 export function* renameAnnounced(
   ticket: WriteTicket,
   from: string,
   to: string,
   fallbackCodes: readonly string[] = [],
-): Steps<void> {
+): Steps<boolean> {
   const rename: InFlightRename = { from, to, madeBySync: false };
-  ticket.renaming(rename);
+  const settled = ticket.renaming(rename);
+  const current = () => ticket.superseded() === undefined;
   try {
-    yield* call("rename", [from, to], "rename", to, "replace", fallbackCodes);
+    yield* call("rename", [from, to], "rename", to, "replace", fallbackCodes, current);
+    return true;
   } catch (error) {
-    if (!(rename.madeBySync && codeOf(error) === "ENOENT")) throw error;
+    if (rename.madeBySync && codeOf(error) === "ENOENT") return true;
+    if (!current()) return false;
+    throw error;
   } finally {
-    ticket.renaming(undefined);
+    settled();
   }
 }
 

@@ -75,8 +75,12 @@ export interface Ticket {
   superseded(): Durability | undefined;
   /** Record that this write has committed. */
   committed(durability: Durability): void;
-  /** Announce this write's rename while it is in flight; `undefined` once it has settled. */
-  renaming(rename: InFlightRename | undefined): void;
+  /**
+   * Announce this write's rename while it is in flight; call the function
+   * returned once it has settled (it withdraws this announcement only, not a
+   * later one).
+   */
+  renaming(rename: InFlightRename): () => void;
 }
 
 /** What the write protocol asks of a ticket (the offload worker makes its own). */
@@ -97,13 +101,15 @@ function newLane(): Lane {
   };
 }
 
+const NOTHING = () => {};
+
 /** The ticket of a write outside any lane: a synchronous one to a path with nothing queued. */
 export const SOLO: Ticket = {
   lane: newLane(),
   seq: 0,
   superseded: () => undefined,
-  committed: () => {},
-  renaming: () => {},
+  committed: NOTHING,
+  renaming: () => NOTHING,
 };
 
 /** Per-path write ordering for one `AtomicFs`. */
@@ -148,6 +154,9 @@ export class PathQueue {
       },
       renaming: (rename) => {
         owner.renaming = rename;
+        return () => {
+          if (owner.renaming === rename) owner.renaming = undefined;
+        };
       },
     };
   }

@@ -23,6 +23,8 @@ export interface Call {
   readonly retry: RetryClass;
   /** Codes the step handles itself: thrown as they are, not wrapped or retried. */
   readonly expect: readonly string[];
+  /** Asked before each retry: `false` stops retrying, and the failure is thrown. */
+  readonly proceed?: () => boolean;
 }
 
 /** A promise an async step waits for (reading a stream); the sync driver never meets one. */
@@ -100,8 +102,9 @@ export function* call<K extends FsCallName>(
   path: string,
   retry: RetryClass = "transient",
   expect: readonly string[] = NONE,
+  proceed?: () => boolean,
 ): Steps<ReturnType<FsSyncCalls[K]>> {
-  return (yield { kind: "call", name, args, op, path, retry, expect }) as ReturnType<
+  return (yield { kind: "call", name, args, op, path, retry, expect, proceed }) as ReturnType<
     FsSyncCalls[K]
   >;
 }
@@ -128,6 +131,7 @@ const WINDOWS_BUSY = new Set(["EPERM", "EACCES", "EBUSY"]);
 function retryDelay(ctx: StepContext, c: Call, error: unknown, retry: number): number | undefined {
   const code = codeOf(error);
   if (code === undefined || c.retry === "never" || c.expect.includes(code)) return undefined;
+  if (c.proceed && !c.proceed()) return undefined;
   const busy = c.retry === "replace" && ctx.adapter.platform === "windows" &&
     WINDOWS_BUSY.has(code);
   if (!TRANSIENT.has(code) && !busy) return undefined;

@@ -67,7 +67,8 @@ type State = "open" | "committing" | "committed" | "aborted" | "failed";
 // A pending file dropped without commit or abort is cleaned up when it is
 // garbage-collected: its descriptor closed, its temp file removed. Adapters
 // hold plain descriptors rather than FileHandle objects, which Node ≥ 22 and
-// Bun turn into a crash when collected while open.
+// Bun turn into a crash when collected while open (but for Node's adapter
+// under its permission model, whose synchronous close takes a FileHandle too).
 const dropped = new FinalizationRegistry<{ adapter: FsAdapter; pending: Pending }>(
   ({ adapter, pending }) => {
     runSync(context(adapter, { retryTimeoutMs: 0 }), cleanup(pending));

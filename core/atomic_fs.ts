@@ -364,11 +364,13 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       const target = runSync(ctx, resolveTarget(ctx, given, resolved));
       const key = queueKey(target.path, platform);
       const receipt = queue.runSync(key, (ticket) => {
-        // Earlier async writes to this file, issued before this call, land first.
-        offload?.fence(key);
+        // Earlier async writes to this file, issued before this call, land
+        // first; the target is then looked at again, as they changed it.
+        const waited = offload?.fence(key);
         const inFlight = queue.renameInFlight(key);
         if (inFlight) renameFirst(ctx, inFlight);
-        return runSync(ctx, write(ctx, target, resolved, bytes, ticket));
+        const now = waited || inFlight ? runSync(ctx, resolveTarget(ctx, given, resolved)) : target;
+        return runSync(ctx, write(ctx, now, resolved, bytes, ticket));
       });
       if (startedAt) events.committed(receipt, ctx, startedAt);
       return receipt;
@@ -381,12 +383,13 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   /**
    * Make the rename an earlier async write has in flight, now: this
    * synchronous write cannot wait for it, and must not be overtaken by it.
-   * ENOENT means it has happened already; any other failure is the async
-   * write's to report, as its own rename meets it too.
+   * ENOENT means it has happened already. If it fails otherwise, the async
+   * write, finding this one committed, neither retries its rename nor falls
+   * back in place: it is dropped as superseded (see `renameAnnounced`).
    */
   function renameFirst(ctx: StepContext, rename: InFlightRename): void {
     try {
-      runSync(ctx, call("rename", [rename.from, rename.to], "rename", rename.to, "never"));
+      runSync(ctx, call("rename", [rename.from, rename.to], "rename", rename.to, "replace"));
       rename.madeBySync = true;
     } catch {
       // See above.

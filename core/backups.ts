@@ -82,6 +82,12 @@ export interface RollbackReceipt {
   readonly kept: string | undefined;
   /** The durability achieved, e.g. `"file"` on Windows when `"full"` was asked. */
   readonly durability: Durability;
+  /**
+   * `true` when a `writeFileSync` to the file, issued after this rollback,
+   * committed before its rename: the backup was not put over the newer
+   * content, and nothing was kept.
+   */
+  readonly superseded: boolean;
 }
 
 const RETRY_TIMEOUT_MS = 10_000;
@@ -207,7 +213,7 @@ export async function rollback(
   const { ctx, target } = await locate(adapter, path, resolved.retryTimeoutMs);
   const receipt = await runAsync(ctx, restore(ctx, target, resolved, ticket));
   const channel = listened(adapter, CHANNELS.rollback);
-  if (channel) {
+  if (channel && !receipt.superseded) {
     // The backup and the file are one inode now; the backup is read in case
     // another writer has replaced the file since.
     const read = await runAsync(ctx, readBackup(receipt.from));
@@ -254,12 +260,13 @@ function* restore(
   const achieved: Durability = options.durability === "full" && !adapter.capabilities.syncDir
     ? "file"
     : options.durability;
-  const receipt = (kept: Backup | undefined): RollbackReceipt => ({
+  const receipt = (kept: Backup | undefined, superseded = false): RollbackReceipt => ({
     path: target.path,
     from: chosen.path,
     generation: chosen.generation,
     kept: kept?.path,
     durability: achieved,
+    superseded,
   });
   const source = yield* call("lstat", [chosen.path], "stat", chosen.path);
   // Already that version: rename(2) between two links to one file does
@@ -270,6 +277,7 @@ function* restore(
   }
   const kept = target.old ? yield* linkBackup(target.path, target.dir, found, platform) : undefined;
   let temp: string | undefined;
+  let placed: boolean;
   try {
     for (let tries = 0;; tries++) {
       const name = join(target.dir, tempName(), platform);
@@ -282,20 +290,33 @@ function* restore(
         if (codeOf(error) !== "EEXIST" || tries >= 3) throw error;
       }
     }
-    yield* renameAnnounced(ticket, temp, target.path);
+    // The steps above waited on the disk: a synchronous write may have committed since.
+    placed = ticket.superseded() === undefined &&
+      (yield* renameAnnounced(ticket, temp, target.path));
   } catch (error) {
-    const failures: unknown[] = [];
-    for (const file of [temp, kept?.path]) {
-      if (file === undefined) continue;
-      try {
-        yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
-      } catch (cleanup) {
-        if (codeOf(cleanup) !== "ENOENT") failures.push(cleanup);
-      }
-    }
+    const failures = yield* removeAll([temp, kept?.path]);
     if (error instanceof AtomFsError) (error.suppressed as unknown[]).push(...failures);
     throw error;
   }
+  if (!placed) {
+    const failures = yield* removeAll([temp, kept?.path]);
+    if (failures.length > 0) throw failures[0];
+    return receipt(undefined, true);
+  }
   if (achieved === "full") yield* call("syncDir", [target.dir], "sync-dir", target.path);
   return receipt(kept);
+}
+
+/** Remove the files named (a missing one is fine); returns the failures. */
+function* removeAll(files: (string | undefined)[]): Steps<unknown[]> {
+  const failures: unknown[] = [];
+  for (const file of files) {
+    if (file === undefined) continue;
+    try {
+      yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
+    } catch (cleanup) {
+      if (codeOf(cleanup) !== "ENOENT") failures.push(cleanup);
+    }
+  }
+  return failures;
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createAtomicFs } from "../core/atomic_fs.ts";
 import { AtomFsError } from "../core/errors.ts";
 import { isTempName } from "../core/_temp_name.ts";
+import { basename } from "../core/_path.ts";
 import {
   expectedDifference,
   expectFailure,
@@ -48,31 +49,35 @@ function modeOf(s: Scratch, path: string): number {
 }
 
 /**
- * The scratch's adapter with its async rename of a temp file held until
- * `release()`, either before the rename happens or after it, before its
- * result arrives: an async write caught with its rename in flight. Made by
- * spreading the adapter, so its own calls run on the main thread (no offload
- * worker).
+ * The scratch's adapter with its first async `rename` of a temp file (or its
+ * first async `link`) held until `release()`, either before the call happens
+ * or after it, before its result arrives: an async write caught with that
+ * call in flight. Made by spreading the adapter, so its own calls run on the
+ * main thread (no offload worker).
  */
-function holdRename(s: Scratch, when: "before" | "after") {
+function holdCall(s: Scratch, name: "rename" | "link", when: "before" | "after") {
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
   let issued!: () => void;
-  const renaming = new Promise<void>((resolve) => issued = resolve);
+  const reached = new Promise<void>((resolve) => issued = resolve);
   const { adapter } = s;
-  const rename = async (from: string, to: string) => {
-    if (!isTempName(from.slice(from.search(/[^/\\]*$/)))) return adapter.rename(from, to);
+  let held = false;
+  const hold = async (from: string, to: string) => {
+    const call = () => adapter[name](from, to);
+    const platform = adapter.platform;
+    if (held || (name === "rename" && !isTempName(basename(from, platform)))) return call();
+    held = true;
     if (when === "before") {
       issued();
       await released;
-      return adapter.rename(from, to);
+      return call();
     }
-    const result = await adapter.rename(from, to);
+    const result = await call();
     issued();
     await released;
     return result;
   };
-  return { fs: createAtomicFs({ ...adapter, rename }), renaming, release };
+  return { fs: createAtomicFs({ ...adapter, [name]: hold }), reached, release };
 }
 
 /** Register the suite for one host. */
@@ -463,6 +468,7 @@ export function conformance(host: Host): void {
       s.fs.writeFileSync(path, "sync, later");
       const receipt = await earlier;
       assert.equal(receipt.superseded, true);
+      assert.equal(receipt.bytes, 0, "none of its bytes were put in place");
       assert.equal(text(s, path), "sync, later");
       assert.deepEqual(temps(s), []);
     },
@@ -473,10 +479,10 @@ export function conformance(host: Host): void {
       `writeFileSync() while an async write's rename is in flight (held ${when} it happens) lands last`,
       async (s) => {
         const path = `${s.dir}/held`;
-        const held = holdRename(s, when);
+        const held = holdCall(s, "rename", when);
         held.fs.writeFileSync(path, "first");
         const earlier = held.fs.writeFile(path, "async, earlier");
-        await held.renaming;
+        await held.reached;
         const later = held.fs.writeFileSync(path, "sync, later");
         held.release();
         const receipt = await earlier;
@@ -492,18 +498,125 @@ export function conformance(host: Host): void {
   }
 
   t("writeFileSync() while a rollback's rename is in flight lands last", async (s) => {
-    const path = `${s.dir}/held`;
-    const held = holdRename(s, "before");
-    held.fs.writeFileSync(path, "first", { backups: 1 });
-    held.fs.writeFileSync(path, "second", { backups: 1 });
-    const rollback = held.fs.rollback(path);
-    await held.renaming;
-    held.fs.writeFileSync(path, "sync, later");
-    held.release();
-    assert.equal((await rollback).path, path);
-    assert.equal(text(s, path), "sync, later");
-    assert.deepEqual(temps(s), []);
+    await whereBackupsWork(s, async () => {
+      const path = `${s.dir}/held`;
+      const held = holdCall(s, "rename", "before");
+      held.fs.writeFileSync(path, "first", { backups: 1 });
+      held.fs.writeFileSync(path, "second", { backups: 1 });
+      const rollback = held.fs.rollback(path);
+      await held.reached;
+      held.fs.writeFileSync(path, "sync, later");
+      held.release();
+      assert.equal((await rollback).path, path);
+      assert.equal(text(s, path), "sync, later");
+      assert.deepEqual(temps(s), []);
+    });
   });
+
+  t(
+    "writeFileSync() during an async write's backup step drops that write: it never lands over the newer content",
+    async (s) => {
+      await whereBackupsWork(s, async () => {
+        const path = `${s.dir}/held`;
+        const held = holdCall(s, "link", "before");
+        held.fs.writeFileSync(path, "first");
+        const earlier = held.fs.writeFile(path, "async, earlier", { backups: 1 });
+        await held.reached;
+        held.fs.writeFileSync(path, "sync, later");
+        held.release();
+        const receipt = await earlier;
+        assert.equal(receipt.superseded, true);
+        assert.equal(receipt.bytes, 0, "none of its bytes were put in place");
+        assert.equal(text(s, path), "sync, later");
+        assert.deepEqual(temps(s), []);
+        // The backup link it made is removed with it.
+        assert.deepEqual(await s.fs.listBackups(path), []);
+      });
+    },
+  );
+
+  t("writeFileSync() during a rollback's backup step drops the rollback", async (s) => {
+    await whereBackupsWork(s, async () => {
+      const path = `${s.dir}/held`;
+      const held = holdCall(s, "link", "before");
+      held.fs.writeFileSync(path, "first", { backups: 1 });
+      held.fs.writeFileSync(path, "second", { backups: 1 });
+      const before = await s.fs.listBackups(path);
+      const rollback = held.fs.rollback(path);
+      await held.reached;
+      held.fs.writeFileSync(path, "sync, later");
+      held.release();
+      const receipt = await rollback;
+      assert.equal(receipt.superseded, true);
+      assert.equal(receipt.kept, undefined);
+      assert.equal(text(s, path), "sync, later");
+      assert.deepEqual(temps(s), []);
+      assert.deepEqual(await s.fs.listBackups(path), before);
+    });
+  });
+
+  t(
+    "an async rename still failing when a writeFileSync commits is dropped, not retried over it",
+    async (s) => {
+      const path = `${s.dir}/busy`;
+      const { adapter } = s;
+      const busy = () => Object.assign(new Error("resource busy, try again"), { code: "EAGAIN" });
+      let failing = true;
+      let asyncTemp: string | undefined;
+      let reached!: () => void;
+      const failed = new Promise<void>((resolve) => reached = resolve);
+      const fs = createAtomicFs({
+        ...adapter,
+        rename: (from: string, to: string) => {
+          if (isTempName(basename(from, adapter.platform))) {
+            asyncTemp ??= from;
+            if (from === asyncTemp && failing) {
+              reached();
+              return Promise.reject(busy());
+            }
+          }
+          return adapter.rename(from, to);
+        },
+        sync: {
+          ...adapter.sync,
+          rename: (from: string, to: string) => {
+            if (from === asyncTemp && failing) throw busy();
+            adapter.sync.rename(from, to);
+          },
+        },
+      });
+      fs.writeFileSync(path, "first");
+      const earlier = fs.writeFile(path, "async, earlier");
+      await failed;
+      // Its rename of the earlier write's temp file fails too; its own succeeds.
+      fs.writeFileSync(path, "sync, later", { retry: { timeoutMs: 30 } });
+      failing = false;
+      const receipt = await earlier;
+      assert.equal(receipt.superseded, true);
+      assert.equal(receipt.bytes, 0, "none of its bytes were put in place");
+      assert.equal(text(s, path), "sync, later");
+      assert.deepEqual(temps(s), []);
+    },
+  );
+
+  t(
+    "writeFileSync() with backups after an in-flight async write that created the file keeps that write's content",
+    async (s) => {
+      await whereBackupsWork(s, async () => {
+        const path = `${s.dir}/new`;
+        const held = holdCall(s, "rename", "before");
+        const earlier = held.fs.writeFile(path, "async, earlier");
+        await held.reached;
+        held.fs.writeFileSync(path, "sync, later", { backups: 1 });
+        held.release();
+        await earlier;
+        assert.equal(text(s, path), "sync, later");
+        const backups = await s.fs.listBackups(path);
+        assert.equal(backups.length, 1);
+        assert.equal(text(s, backups[0]!.path), "async, earlier");
+      });
+    },
+  );
 
   t("a file: URL is accepted as the path", async (s) => {
     if (!s.dir.startsWith("/")) return;
@@ -560,6 +673,25 @@ export function conformance(host: Host): void {
  * writing anything, naming the fallback; with `fallback: "in-place"` it
  * creates the file exclusively, and still never clobbers.
  */
+/**
+ * Run `body` where backups work (they are hard links); elsewhere check that
+ * asking for one fails saying why, and changes nothing.
+ */
+async function whereBackupsWork(s: Scratch, body: () => Promise<void>): Promise<void> {
+  const caps = await s.fs.probe(s.dir);
+  if (caps.hardLinks) return await body();
+  const path = `${s.dir}/unbacked`;
+  s.fs.writeFileSync(path, "first");
+  assert.throws(
+    () => s.fs.writeFileSync(path, "second", { backups: 1 }),
+    (e: unknown) =>
+      isAtomFsError({ code: caps.errors.hardLinks!, op: "link", path })(e) &&
+      /backups are hard links/.test(String(e)),
+  );
+  assert.equal(text(s, path), "first");
+  assert.deepEqual(temps(s), []);
+}
+
 async function withoutHardLinks(s: Scratch, path: string, code: string): Promise<void> {
   await assert.rejects(
     s.fs.writeFile(path, "first", { overwrite: false }),
