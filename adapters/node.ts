@@ -215,17 +215,6 @@ const fileHandleCalls: FsAsyncCalls<fs.promises.FileHandle> = {
   },
 };
 
-/**
- * A synchronous close under the permission model. A `FileHandle` (opened by
- * an async call, met here when a dropped `AtomicFile` is cleaned up) cannot
- * be closed synchronously: it is closed in the background, and held until
- * then, never collected open.
- */
-function closeEither(handle: number | fs.promises.FileHandle): void {
-  if (typeof handle === "number") fs.closeSync(handle);
-  else handle.close().catch(() => {});
-}
-
 /** A synchronous flush under the permission model: refused, with what to do instead. */
 function refuseSyncFlush(): never {
   throw Object.assign(
@@ -280,16 +269,10 @@ function makeNodeAdapter(): FsAdapter<number> {
   };
   if (!PERMISSION_MODEL) return withOffload(adapter, workerSpawner("node"));
   // The model refuses fsync on a descriptor, synchronous or not, but lets a
-  // FileHandle flush. A write runs wholly on the sync calls or wholly on the
-  // async ones, so their handles meet only in `close` (see closeEither).
+  // FileHandle flush. Handles never pass between the sync and async calls.
   return {
     ...adapter,
     ...(fileHandleCalls as unknown as FsAsyncCalls<number>),
-    sync: {
-      ...nodeSyncCalls,
-      fsync: refuseSyncFlush,
-      syncDir: refuseSyncFlush,
-      close: closeEither as (fd: number) => void,
-    },
+    sync: { ...nodeSyncCalls, fsync: refuseSyncFlush, syncDir: refuseSyncFlush },
   };
 }

@@ -9,7 +9,7 @@
 import type { FsAdapter } from "./adapter.ts";
 import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
 import { sharedFlushError } from "./_protocol.ts";
-import type { WriteTicket } from "./_queue.ts";
+import { SOLO, type WriteTicket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import { call, newTimings, runSync, type StepContext, type StepTimings } from "./_steps.ts";
 import {
@@ -82,9 +82,9 @@ export function runBatch(
     // A synchronous write to the path waits for this write's slot to be DONE
     // instead (`Offloader.fence`): its rename needs no announcing.
     const ticket: WriteTicket = {
-      superseded: () => undefined,
+      superseded: SOLO.superseded,
+      renaming: SOLO.renaming,
       committed: (durability: Durability) => outcome.committed = durability,
-      renaming: () => () => {},
     };
     try {
       outcome.receipt = runSync(ctx, write(ctx, header.target, options, data, ticket));

@@ -10,7 +10,7 @@ import { chunkBytes } from "./_data.ts";
 import { cleanup, discard, type Pending, writeAll } from "./_protocol.ts";
 import type { PathQueue } from "./_queue.ts";
 import { queueKey } from "./_path.ts";
-import { runAsync, runSync, type StepContext } from "./_steps.ts";
+import { runAsync, type StepContext } from "./_steps.ts";
 import { commitOrDiscard, context } from "./_write.ts";
 import type { WriteEvents } from "./_write_events.ts";
 
@@ -65,13 +65,15 @@ export interface AtomicFile extends AsyncDisposable {
 type State = "open" | "committing" | "committed" | "aborted" | "failed";
 
 // A pending file dropped without commit or abort is cleaned up when it is
-// garbage-collected: its descriptor closed, its temp file removed. Adapters
-// hold plain descriptors rather than FileHandle objects, which Node ≥ 22 and
-// Bun turn into a crash when collected while open (but for Node's adapter
-// under its permission model, whose synchronous close takes a FileHandle too).
+// garbage-collected: its handle closed, its temp file removed, through the
+// async calls that opened it (handles never pass between an adapter's sync
+// and async calls). The cleanup holds `pending` until it is done, so the
+// handle is never collected open (Node ≥ 22 and Bun crash on a FileHandle
+// collected open; Node's adapter holds FileHandles under its permission model).
 const dropped = new FinalizationRegistry<{ adapter: FsAdapter; pending: Pending }>(
   ({ adapter, pending }) => {
-    runSync(context(adapter, { retryTimeoutMs: 0 }), cleanup(pending));
+    // cleanup() collects failures instead of throwing; nobody is left to tell.
+    runAsync(context(adapter, { retryTimeoutMs: 0 }), cleanup(pending)).catch(() => {});
   },
 );
 
