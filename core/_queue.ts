@@ -13,13 +13,19 @@ import type { Durability } from "./options.ts";
 
 /** One write: what to run, and how its caller's promise settles. */
 interface Job<T> {
-  readonly task: (ticket: Ticket) => Promise<T>;
+  /**
+   * What to run (its closure holds the content). Dropped once the write has
+   * started, and when a later write takes this one's place: a burst keeps
+   * alive only the content of the running and the waiting write, not that of
+   * every write given way to until the burst settles.
+   */
+  task: ((ticket: Ticket) => Promise<T>) | undefined;
   readonly ticket: Ticket;
   readonly settle: (outcome: T | Promise<T>) => void;
   /** Set for a coalescing write: maps a later write's outcome to this one's. */
   readonly coalesced: ((later: T) => T) | undefined;
   /** The waiting writes this one took the place of: they settle as it settles. */
-  riders?: Job<T>[];
+  riders: Job<T>[] | undefined;
 }
 
 /** A place in a lane: the write that will run there when its turn comes. */
@@ -112,6 +118,40 @@ export const SOLO: Ticket = {
   renaming: () => NOTHING,
 };
 
+/**
+ * A write's place in a lane. A class, not an object of closures: a burst
+ * keeps one ticket per write alive until it settles, so its size counts.
+ */
+class LaneTicket implements Ticket {
+  readonly lane: Lane;
+  readonly seq: number;
+
+  constructor(lane: Lane, seq: number) {
+    this.lane = lane;
+    this.seq = seq;
+  }
+
+  superseded(): Durability | undefined {
+    return this.lane.committed > this.seq ? this.lane.committedDurability : undefined;
+  }
+
+  committed(durability: Durability): void {
+    const { lane } = this;
+    if (this.seq > lane.committed) {
+      lane.committed = this.seq;
+      lane.committedDurability = durability;
+    }
+  }
+
+  renaming(rename: InFlightRename): () => void {
+    const { lane } = this;
+    lane.renaming = rename;
+    return () => {
+      if (lane.renaming === rename) lane.renaming = undefined;
+    };
+  }
+}
+
 /** Per-path write ordering for one `AtomicFs`. */
 export class PathQueue {
   #lanes = new Map<string, Lane>();
@@ -140,25 +180,7 @@ export class PathQueue {
       this.#lanes.set(key, lane);
     }
     lane.active++;
-    const seq = ++lane.issued;
-    const owner = lane;
-    return {
-      lane,
-      seq,
-      superseded: () => (owner.committed > seq ? owner.committedDurability : undefined),
-      committed: (durability) => {
-        if (seq > owner.committed) {
-          owner.committed = seq;
-          owner.committedDurability = durability;
-        }
-      },
-      renaming: (rename) => {
-        owner.renaming = rename;
-        return () => {
-          if (owner.renaming === rename) owner.renaming = undefined;
-        };
-      },
-    };
+    return new LaneTicket(lane, ++lane.issued);
   }
 
   /** Settle the writes a write took the place of with its outcome, each mapped its own way. */
@@ -200,7 +222,7 @@ export class PathQueue {
     const { lane } = ticket;
     let settle!: Job<T>["settle"];
     const outcome = new Promise<T>((resolve) => settle = resolve);
-    const job: Job<T> = { task, ticket, settle, coalesced };
+    const job: Job<T> = { task, ticket, settle, coalesced, riders: undefined };
     const { waiting } = lane;
     const last = waiting.length > lane.head ? waiting[waiting.length - 1] as Entry<T> : undefined;
     // Every entry from `lane.head` on is still waiting for its turn.
@@ -210,6 +232,7 @@ export class PathQueue {
       job.riders = replaced.riders ?? [];
       job.riders.push(replaced);
       replaced.riders = undefined;
+      replaced.task = undefined;
       last.job = job;
       return outcome;
     }
@@ -226,7 +249,10 @@ export class PathQueue {
     });
     entry.result = turn.then((later) => {
       const { job } = entry;
-      const result = later ? later.result.then(job.coalesced) : job.task(job.ticket);
+      // The job in a lane's place is never one given way to: it has its task.
+      const result = later ? later.result.then(job.coalesced) : job.task!(job.ticket);
+      // Started (or given way): the lane keeps its entry until it drains, not its content.
+      job.task = undefined;
       job.settle(result);
       if (job.riders) this.#settleRiders(key, job.riders, result);
       return result;
