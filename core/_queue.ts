@@ -55,7 +55,7 @@ export interface Lane {
   /** Writes issued and not yet finished; the lane is dropped at zero. */
   active: number;
   /** The names this lane is known by (see `PathQueue.alias`), forgotten with it. */
-  readonly aliases: string[];
+  readonly aliases: [names: Map<string, Alias>, name: string][];
   /** The rename of the async write running on this path, while it is in flight. */
   renaming: InFlightRename | undefined;
 }
@@ -152,25 +152,41 @@ class LaneTicket implements Ticket {
   }
 }
 
+/** What a path as given resolved to: its lane, and the file it names. */
+export interface Alias {
+  readonly key: string;
+  readonly path: string;
+}
+
 /** Per-path write ordering for one `AtomicFs`. */
 export class PathQueue {
   #lanes = new Map<string, Lane>();
-  #aliases = new Map<string, { key: string; path: string }>();
+  /**
+   * Per way of resolving (the `symlinks` option), the lane each name as given
+   * resolved to. One map per way, so that a lookup needs no key built per write.
+   */
+  #aliases = new Map<string, Map<string, Alias>>();
 
   /**
-   * The lane a path as given was resolved to, while writes to it are queued
-   * or running: a burst of writes to one path resolves it once.
+   * The lane a path as given (its queue key) was resolved to the way `how`
+   * says, while writes to it are queued or running: a burst of writes to one
+   * path resolves it once.
    */
-  alias(name: string): { key: string; path: string } | undefined {
-    return this.#aliases.get(name);
+  alias(how: string, name: string): Alias | undefined {
+    return this.#aliases.get(how)?.get(name);
   }
 
-  /** Remember that `name` resolved to the lane `key` (for the file at `path`) while it is busy. */
-  remember(name: string, key: string, path: string): void {
+  /**
+   * Remember that `name`, resolved the way `how` says, is the lane `key` (the
+   * file at `path`) while that lane is busy.
+   */
+  remember(how: string, name: string, key: string, path: string): void {
     const lane = this.#lanes.get(key);
     if (!lane) return;
-    this.#aliases.set(name, { key, path });
-    lane.aliases.push(name);
+    let names = this.#aliases.get(how);
+    if (!names) this.#aliases.set(how, names = new Map());
+    names.set(name, { key, path });
+    lane.aliases.push([names, name]);
   }
 
   #ticket(key: string): Ticket {
@@ -201,7 +217,7 @@ export class PathQueue {
     const { lane } = ticket;
     if (--lane.active === 0 && this.#lanes.get(key) === lane) {
       this.#lanes.delete(key);
-      for (const name of lane.aliases) this.#aliases.delete(name);
+      for (const [names, name] of lane.aliases) names.delete(name);
     }
   }
 

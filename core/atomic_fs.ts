@@ -316,8 +316,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
-    const name = `${resolved.symlinks}:${queueKey(file, platform)}`;
-    const known = queue.alias(name);
+    const name = queueKey(file, platform);
+    const known = queue.alias(resolved.symlinks, name);
     let target: Target | string = file;
     let key: string;
     let realPath: string;
@@ -341,7 +341,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       },
       resolved.coalesce ? coalescedReceipt : undefined,
     );
-    if (!known) queue.remember(name, key, realPath);
+    if (!known) queue.remember(resolved.symlinks, name, key, realPath);
     return result;
   }
 

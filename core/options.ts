@@ -201,6 +201,12 @@ export interface ResolvedWriteOptions {
 
 const DEFAULT_RETRY_TIMEOUT_MS = 10_000;
 
+// The allowed values of each option, made once: a literal in the call would
+// be a new array on every write.
+const DURABILITIES = ["full", "file", "none"] as const;
+const SYMLINKS = ["follow", "replace"] as const;
+const FALLBACKS = ["none", "in-place"] as const;
+
 function oneOf<T extends string>(
   name: string,
   value: unknown,
@@ -319,13 +325,13 @@ export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
   }
   const retryTimeoutMs = retryTimeout(o.retry);
   return {
-    durability: oneOf("durability", o.durability, ["full", "file", "none"], "full"),
+    durability: oneOf("durability", o.durability, DURABILITIES, "full"),
     mode,
     owner,
     overwrite: boolean("overwrite", o.overwrite, true),
     mkdir: boolean("mkdir", o.mkdir, false),
-    symlinks: oneOf("symlinks", o.symlinks, ["follow", "replace"], "follow"),
-    fallback: oneOf("fallback", o.fallback, ["none", "in-place"], "none"),
+    symlinks: oneOf("symlinks", o.symlinks, SYMLINKS, "follow"),
+    fallback: oneOf("fallback", o.fallback, FALLBACKS, "none"),
     coalesce: boolean("coalesce", o.coalesce, false),
     backups: count("backups", o.backups, 0),
     signal: checkSignal(o.signal),
@@ -345,7 +351,7 @@ export function resolveRollbackOptions(
   }
   return {
     generation,
-    durability: oneOf("durability", o.durability, ["full", "file", "none"], "full"),
+    durability: oneOf("durability", o.durability, DURABILITIES, "full"),
     retryTimeoutMs: retryTimeout(o.retry),
   };
 }

@@ -331,6 +331,33 @@ export function conformance(host: Host): void {
     assert.equal(text(s, `${s.dir}/real.txt`), "untouched");
   });
 
+  t(
+    'a write with symlinks: "replace" does not queue behind a write through the same link: they are different files',
+    async (s) => {
+      await s.fs.writeFile(`${s.dir}/real.txt`, "old");
+      await symlink(s, "real.txt", `${s.dir}/link`);
+      const { fs, reached, release } = holdCall(s, "rename", "before");
+      const followed = fs.writeFile(`${s.dir}/link`, "through the link");
+      await reached;
+      // Resolved "follow", the link names real.txt's lane; "replace" names the link's own.
+      const replaced = fs.writeFile(`${s.dir}/link`, "own file", { symlinks: "replace" });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("waited for the write through the link")), 5_000);
+      });
+      try {
+        assert.equal((await Promise.race([replaced, stuck])).path, `${s.dir}/link`);
+      } finally {
+        clearTimeout(timer);
+        release();
+      }
+      assert.equal((await followed).path, `${s.dir}/real.txt`);
+      assert.equal(text(s, `${s.dir}/real.txt`), "through the link");
+      assert.equal(s.adapter.sync.lstat(`${s.dir}/link`).kind, "file");
+      assert.equal(text(s, `${s.dir}/link`), "own file");
+    },
+  );
+
   t("a symlink loop fails with ELOOP and creates nothing", async (s) => {
     await symlink(s, "b", `${s.dir}/a`);
     await symlink(s, "a", `${s.dir}/b`);
