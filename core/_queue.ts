@@ -9,7 +9,10 @@
 // write issued while the last waiting write also coalesces takes that one's
 // place at once (a burst of them keeps one write waiting, not a chain).
 
-import type { Durability } from "./options.ts";
+import type { Durability, ResolvedWriteOptions } from "./options.ts";
+
+/** How a path as given was resolved to its lane (the `symlinks` option). */
+type Resolution = ResolvedWriteOptions["symlinks"];
 
 /** One write: what to run, and how its caller's promise settles. */
 interface Job<T> {
@@ -165,14 +168,14 @@ export class PathQueue {
    * Per way of resolving (the `symlinks` option), the lane each name as given
    * resolved to. One map per way, so that a lookup needs no key built per write.
    */
-  #aliases = new Map<string, Map<string, Alias>>();
+  #aliases = new Map<Resolution, Map<string, Alias>>();
 
   /**
    * The lane a path as given (its queue key) was resolved to the way `how`
    * says, while writes to it are queued or running: a burst of writes to one
    * path resolves it once.
    */
-  alias(how: string, name: string): Alias | undefined {
+  alias(how: Resolution, name: string): Alias | undefined {
     return this.#aliases.get(how)?.get(name);
   }
 
@@ -180,7 +183,7 @@ export class PathQueue {
    * Remember that `name`, resolved the way `how` says, is the lane `key` (the
    * file at `path`) while that lane is busy.
    */
-  remember(how: string, name: string, key: string, path: string): void {
+  remember(how: Resolution, name: string, key: string, path: string): void {
     const lane = this.#lanes.get(key);
     if (!lane) return;
     let names = this.#aliases.get(how);

@@ -196,24 +196,29 @@ test("a write without coalesce queued among coalescing ones is never replaced: i
 
 /** A full collection, in whichever runtime runs the test. */
 function collectGarbage(): void {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  if (bun) return bun.gc(true);
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  // npm test starts Node with --expose-gc and Deno with --v8-flags=--expose-gc.
+  if (g.gc) return g.gc();
+  if (g.Bun) return g.Bun.gc(true);
   v8.setFlagsFromString("--expose-gc");
   (vm.runInNewContext("gc") as () => void)();
 }
 
-test("a burst keeps only the running and the waiting write's content alive, not that of every write given way to", async () => {
+test("the queue keeps alive only the content of the running and the waiting write, not of writes finished or given way to", async () => {
   // A state store saving a large document on every change must not hold
   // every version until the burst settles: memory would grow with the burst.
   const mem = memoryAdapter();
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
-  let held = false;
+  let reached!: () => void;
+  const held = new Promise<void>((resolve) => reached = resolve);
+  const HELD = 2;
   const fs = createAtomicFs({
     ...mem,
     rename: async (from: string, to: string) => {
-      if (!held) {
-        held = true;
+      // Write 2's rename waits; writes are told apart by their first byte.
+      if (mem.sync.readFile(from)[0] === HELD) {
+        reached();
         await released;
       }
       return await mem.rename(from, to);
@@ -221,21 +226,31 @@ test("a burst keeps only the running and the waiting write's content alive, not 
   });
   const alive: WeakRef<Uint8Array>[] = [];
   const writes: Promise<WriteReceipt>[] = [];
-  for (let i = 0; i < 100; i++) {
+  const write = (i: number, coalesce: boolean) => {
     const content = new Uint8Array(64 * 1024).fill(i);
     alive.push(new WeakRef(content));
-    writes.push(fs.writeFile("/t", content, { coalesce: true }));
-  }
-  // The first write is now held at its rename; the other 99 wait, as one.
+    writes.push(fs.writeFile("/t", content, { coalesce }));
+  };
+  // Writes 0 and 1 finish while 2 is held at its rename; with 3 queued behind
+  // them, their places stay in the path's queue until it drains.
+  for (let i = 0; i <= HELD; i++) write(i, false);
+  write(HELD + 1, true);
+  await held;
+  // Then a burst: each write takes the place of the one waiting (3 first).
+  for (let i = HELD + 2; i < 100; i++) write(i, true);
   for (let i = 0; i < 2; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     collectGarbage();
   }
-  const kept = alive.filter((ref) => ref.deref() !== undefined).length;
-  // Two are still needed; a few more allow for a collector that scans the stack conservatively.
-  assert.ok(kept <= 10, `${kept} of 100 contents still alive before the burst settled`);
+  const kept = alive.flatMap((ref, i) => ref.deref() ? [i] : []);
+  assert.ok(!kept.includes(0) && !kept.includes(1), `finished writes' content kept: ${kept}`);
+  // Two are still needed (2, running, and 99, waiting); a few more allow for a
+  // collector that scans the stack conservatively.
+  assert.ok(kept.length <= 10, `${kept.length} of 100 contents alive: ${kept}`);
   release();
   const receipts = await Promise.all(writes);
   assert.equal(mem.sync.readFile("/t")[0], 99);
+  assert.equal(receipts[HELD]!.superseded, false);
+  assert.equal(receipts[HELD + 1]!.superseded, true);
   assert.equal(receipts.at(-1)!.superseded, false);
 });
