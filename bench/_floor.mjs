@@ -192,11 +192,15 @@ export async function startFloorWorker(dir, path) {
  * @param {number} writes How many replaces in all.
  * @param {number} size Bytes per replace.
  * @param {number} threads Worker threads.
+ * @param {boolean} [contract] Also make the per-file calls atomfs's protocol
+ *   adds (lstat of the target, fstat of the temp file) and name temp files
+ *   with 128 random bits, as atomfs does: what no replace keeping atomfs's
+ *   contract can beat.
  * @returns {Promise<{ seconds: number, latencies: Float64Array, cpu: { user: number, system: number }, stall: unknown }>}
  *   The time taken, that of each replace (ms, in the order they were taken),
  *   the CPU time of all threads (µs) and the main thread's stall probe.
  */
-export async function floorBound(paths, writes, size, threads) {
+export async function floorBound(paths, writes, size, threads, contract = false) {
   const { Worker } = await import("node:worker_threads");
   const control = new SharedArrayBuffer(8);
   const latencies = new SharedArrayBuffer(8 * writes);
@@ -213,6 +217,7 @@ export async function floorBound(paths, writes, size, threads) {
         size,
         control,
         latencies,
+        contract,
       },
     });
     workers.push(worker);
