@@ -240,7 +240,7 @@ function id(name: string, value: unknown): number {
   if (value < 0 || value > 0xffff_ffff) {
     throw new RangeError(`Invalid option ${name}: ${value} is out of range`);
   }
-  return value;
+  return value + 0; // -0 as 0: numbers resolved compare equal with ===
 }
 
 /** A count: an integer ≥ 0. */
@@ -252,7 +252,7 @@ function count(name: string, value: unknown, fallback: number): number {
   if (value < 0 || !Number.isSafeInteger(value)) {
     throw new RangeError(`Invalid option ${name}: ${value} must be an integer ≥ 0`);
   }
-  return value;
+  return value + 0; // -0 as 0
 }
 
 /** A duration in milliseconds: a finite number ≥ 0. */
@@ -264,7 +264,7 @@ export function checkMs(name: string, value: unknown, fallback: number): number 
   if (value < 0 || value === Infinity) {
     throw new RangeError(`Invalid option ${name}: ${value} must be finite and ≥ 0`);
   }
-  return value;
+  return value + 0; // -0 as 0
 }
 
 /** An `AbortSignal` or nothing. */
@@ -299,8 +299,70 @@ function retryTimeout(retry: unknown): number {
   return checkMs("retry.timeoutMs", (retry as RetryOptions).timeoutMs, DEFAULT_RETRY_TIMEOUT_MS);
 }
 
-/** Validate write options and fill in defaults. Throws `TypeError`/`RangeError`. */
+/** What `undefined` resolves to: the defaults, made once. */
+const DEFAULT_WRITE_OPTIONS: ResolvedWriteOptions = Object.freeze(resolveWriteOptionsAfresh({}));
+
+/** The options resolved last (without a signal, which is not kept alive here). */
+let lastResolved: ResolvedWriteOptions = DEFAULT_WRITE_OPTIONS;
+
+/**
+ * Validate write options and fill in defaults. Throws `TypeError`/`RangeError`.
+ *
+ * Options that resolve exactly as the last ones did (the same object passed
+ * to every write of a burst, or an equal one) return that same frozen result:
+ * reading each value once and comparing it costs less than validating it
+ * again and building a new object, which in a cold process is much of what a
+ * call costs before its first `await`.
+ */
 export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
+  if (value === undefined) return DEFAULT_WRITE_OPTIONS;
+  const o = options(value);
+  const last = lastResolved;
+  if (resolvesAs(o, last)) return last;
+  const resolved = Object.freeze(resolveWriteOptionsAfresh(o));
+  if (resolved.signal === undefined) lastResolved = resolved;
+  return resolved;
+}
+
+/**
+ * Whether options `o`, as given, resolve to exactly `r` (which has no
+ * signal). Only values that pass validation can equal the fields of `r`, so
+ * a match needs no checking; anything else is resolved afresh.
+ */
+function resolvesAs(o: Record<string, unknown>, r: ResolvedWriteOptions): boolean {
+  if (o.signal !== undefined) return false;
+  // What an option left out resolves to, from the one place defaults are made.
+  const d = DEFAULT_WRITE_OPTIONS;
+  const { durability, mode, owner, overwrite, mkdir, symlinks, fallback, coalesce, backups } = o;
+  if (
+    (durability === undefined ? d.durability : durability) !== r.durability ||
+    (mode === undefined ? d.mode : mode) !== r.mode ||
+    (overwrite === undefined ? d.overwrite : overwrite) !== r.overwrite ||
+    (mkdir === undefined ? d.mkdir : mkdir) !== r.mkdir ||
+    (symlinks === undefined ? d.symlinks : symlinks) !== r.symlinks ||
+    (fallback === undefined ? d.fallback : fallback) !== r.fallback ||
+    (coalesce === undefined ? d.coalesce : coalesce) !== r.coalesce ||
+    (backups === undefined ? d.backups : backups) !== r.backups
+  ) {
+    return false;
+  }
+  const wanted = r.owner;
+  if (typeof wanted === "object") {
+    if (typeof owner !== "object" || owner === null) return false;
+    const { uid, gid } = owner as { uid: unknown; gid: unknown };
+    if (uid !== wanted.uid || gid !== wanted.gid) return false;
+  } else if ((owner === undefined ? d.owner : owner) !== wanted) {
+    return false;
+  }
+  const retry = o.retry;
+  if (retry === undefined) return r.retryTimeoutMs === d.retryTimeoutMs;
+  if (typeof retry !== "object" || retry === null) return false;
+  const timeoutMs = (retry as RetryOptions).timeoutMs;
+  return (timeoutMs === undefined ? d.retryTimeoutMs : timeoutMs) === r.retryTimeoutMs;
+}
+
+/** `resolveWriteOptions` without reusing an earlier result. */
+export function resolveWriteOptionsAfresh(value: unknown): ResolvedWriteOptions {
   const o = options(value);
   let mode: number | undefined;
   if (o.mode !== undefined) {
@@ -310,7 +372,7 @@ export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
     if (o.mode < 0 || o.mode > 0o7777) {
       throw new RangeError(`Invalid option mode: 0o${o.mode.toString(8)} is not within 0o0-0o7777`);
     }
-    mode = o.mode;
+    mode = o.mode + 0; // -0 as 0
   }
   let owner: ResolvedWriteOptions["owner"];
   if (o.owner === undefined || o.owner === "preserve" || o.owner === "none") {

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAtomicFs } from "../core/atomic_fs.ts";
 import { memoryAdapter } from "../adapters/memory.ts";
+import { resolveWriteOptions, resolveWriteOptionsAfresh } from "../core/options.ts";
 
 function setup() {
   const mem = memoryAdapter();
@@ -98,4 +99,71 @@ test("a chunk of the wrong type in a stream fails the write and leaves nothing b
   await file.abort();
   assert.deepEqual(mem.sync.readDir("/"), []);
   assert.deepEqual(mem.openHandles(), []);
+});
+
+test("options resolve the same whether or not they match the last ones resolved, through any sequence of objects and mutations", () => {
+  // resolveWriteOptions reuses its last result when the options given resolve
+  // exactly as it did; resolveWriteOptionsAfresh never does. A small seeded
+  // generator, so that a failure can be replayed.
+  let seed = 0x2545f491;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+  const signal = new AbortController().signal;
+  const VALUES: Record<string, readonly unknown[]> = {
+    durability: [undefined, "full", "file", "none", "fast", null],
+    mode: [undefined, 0o644, 0o600, 0, -0, 1.5, "420", -1, null],
+    owner: [undefined, "preserve", "none", "root", null, { uid: 1, gid: 2 }, { uid: 1, gid: 3 }],
+    overwrite: [undefined, true, false, "no", null],
+    mkdir: [undefined, true, false, 0],
+    symlinks: [undefined, "follow", "replace", "other"],
+    fallback: [undefined, "none", "in-place", "x"],
+    coalesce: [undefined, true, false, "yes"],
+    backups: [undefined, 0, 2, 3, -1, 1.5, Number.MAX_SAFE_INTEGER + 2],
+    signal: [undefined, undefined, undefined, signal, "abort"],
+    retry: [undefined, { timeoutMs: 10_000 }, { timeoutMs: 5 }, {}, { timeoutMs: -1 }, 7, null],
+  };
+  const keys = Object.keys(VALUES);
+  const outcome = (resolve: (value: unknown) => unknown, value: unknown) => {
+    try {
+      return { ok: structuredClone({ ...(resolve(value) as object), signal: undefined }) };
+    } catch (error) {
+      return { error: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+  };
+  let reused = 0;
+  let options: Record<string, unknown> = {};
+  for (let i = 0; i < 20_000; i++) {
+    const step = next();
+    if (step < 0.3) {
+      // A fresh object: often a copy of the last, to hit the reuse.
+      options = next() < 0.5 ? { ...options } : {};
+    } else if (step < 0.9) {
+      // Mutate the same object in place, nested objects included.
+      const key = pick(keys);
+      const value = pick(VALUES[key]!);
+      options[key] = value !== null && typeof value === "object" && !(value instanceof AbortSignal)
+        ? { ...value }
+        : value;
+    } else if (typeof options.owner === "object" && options.owner !== null) {
+      (options.owner as { gid: number }).gid = pick([2, 3, -4]);
+    } else if (typeof options.retry === "object" && options.retry !== null) {
+      (options.retry as { timeoutMs: unknown }).timeoutMs = pick([5, 10_000, undefined, NaN]);
+    }
+    const given = next() < 0.05 ? undefined : options;
+    const expected = outcome(resolveWriteOptionsAfresh, given);
+    const context = JSON.stringify({ i, given });
+    // Twice: the second call meets the first's result as the last one resolved.
+    const first = outcome(resolveWriteOptions, given);
+    const second = outcome(resolveWriteOptions, given);
+    assert.deepEqual(first, expected, context);
+    assert.deepEqual(second, expected, context);
+    if (!("error" in expected)) {
+      const a = resolveWriteOptions(given);
+      const b = resolveWriteOptions(given);
+      if (a === b) reused++;
+      assert.equal(b.signal, (given as { signal?: unknown } | undefined)?.signal, context);
+      assert.ok(Object.isFrozen(b), context);
+    }
+  }
+  assert.ok(reused > 1_000, `the last result was reused ${reused} times`);
 });
