@@ -284,11 +284,17 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   ): Promise<WriteReceipt> {
     try {
       const content = bytesOf(data) ?? sourceOf(data);
-      const { resolved, given, ctx } = start(path, options, true);
+      // As `start` checks them, without making the context yet: a write that
+      // joins a lane is given its context when its turn comes, so that one
+      // given way to in a burst never makes one.
+      const resolved = resolveWriteOptions(options);
+      const given = toPath(path, platform);
+      if (resolved.signal?.aborted) throw resolved.signal.reason;
       // Made absolute once, and this one form names the lane, the target and
       // the worker's job: a chdir during a burst cannot split a write.
       const file = absolute(given, cwd, platform);
-      if (!events.active) return enqueue(content, resolved, file, ctx);
+      if (!events.active) return enqueue(content, resolved, file, undefined);
+      const ctx = context(adapter, resolved, syncDir);
       const startedAt = events.start(ctx);
       let outcome: Promise<WriteReceipt>;
       try {
@@ -305,14 +311,17 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
 
   /**
    * Queue a validated write to `file` (absolute) behind the earlier ones to
-   * the same file; throws what resolving throws.
+   * the same file; throws what resolving throws. `timed` is the write's
+   * context when it must exist from the call (events are published);
+   * otherwise it is made when first needed.
    */
   function enqueue(
     content: Uint8Array | ReturnType<typeof sourceOf>,
     resolved: ResolvedWriteOptions,
     file: string,
-    ctx: StepContext,
+    timed: StepContext | undefined,
   ): Promise<WriteReceipt> {
+    let ctx = timed;
     // While earlier writes through the same path are queued, this one joins
     // their lane without resolving the path again; it resolves it when its
     // turn comes (a burst of writes to one file costs one lstat, not one each).
@@ -324,7 +333,9 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     if (known) {
       ({ key, path: realPath } = known);
     } else {
-      target = runSync(ctx, resolveTarget(ctx, file, resolved));
+      // Resolving counts in the write's attempts: the same context goes on.
+      const resolving = ctx ??= context(adapter, resolved, syncDir);
+      target = runSync(resolving, resolveTarget(resolving, file, resolved));
       realPath = target.path;
       key = queueKey(realPath, platform);
     }
@@ -333,11 +344,21 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       (ticket) => {
         const skipped = supersededReceipt(realPath, ticket);
         if (skipped) return Promise.resolve(skipped);
-        const here = () => runAsync(ctx, write(ctx, target, resolved, content, ticket));
+        const writing = ctx ??= context(adapter, resolved, syncDir);
+        const here = () => runAsync(writing, write(writing, target, resolved, content, ticket));
         if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
           return here();
         }
-        return offload.write(key, realPath, target, resolved, content, ticket, here, ctx.timings);
+        return offload.write(
+          key,
+          realPath,
+          target,
+          resolved,
+          content,
+          ticket,
+          here,
+          writing.timings,
+        );
       },
       resolved.coalesce ? coalescedReceipt : undefined,
     );
