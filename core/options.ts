@@ -316,87 +316,128 @@ let lastResolved: ResolvedWriteOptions = DEFAULT_WRITE_OPTIONS;
  */
 export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
   if (value === undefined) return DEFAULT_WRITE_OPTIONS;
-  const o = options(value);
-  const last = lastResolved;
-  if (resolvesAs(o, last)) return last;
-  const resolved = Object.freeze(resolveWriteOptionsAfresh(o));
+  // Each option read once, whichever way it goes on.
+  const {
+    signal,
+    durability,
+    mode,
+    owner,
+    overwrite,
+    mkdir,
+    symlinks,
+    fallback,
+    coalesce,
+    backups,
+    retry,
+  } = options(value);
+  const r = lastResolved;
+  // What an option left out resolves to, from the one place defaults are made.
+  const d = DEFAULT_WRITE_OPTIONS;
+  // Only values that pass validation can equal the fields of `r`, so a match
+  // needs no checking; anything else is resolved afresh.
+  if (
+    signal === undefined &&
+    (durability === undefined ? d.durability : durability) === r.durability &&
+    (mode === undefined ? d.mode : mode) === r.mode &&
+    (overwrite === undefined ? d.overwrite : overwrite) === r.overwrite &&
+    (mkdir === undefined ? d.mkdir : mkdir) === r.mkdir &&
+    (symlinks === undefined ? d.symlinks : symlinks) === r.symlinks &&
+    (fallback === undefined ? d.fallback : fallback) === r.fallback &&
+    (coalesce === undefined ? d.coalesce : coalesce) === r.coalesce &&
+    (backups === undefined ? d.backups : backups) === r.backups &&
+    sameOwner(owner, r.owner) && sameRetry(retry, r.retryTimeoutMs)
+  ) {
+    return r;
+  }
+  const resolved = Object.freeze(
+    resolveWriteOptionsAfresh({
+      signal,
+      durability,
+      mode,
+      owner,
+      overwrite,
+      mkdir,
+      symlinks,
+      fallback,
+      coalesce,
+      backups,
+      retry,
+    }),
+  );
   if (resolved.signal === undefined) lastResolved = resolved;
   return resolved;
 }
 
-/**
- * Whether options `o`, as given, resolve to exactly `r` (which has no
- * signal). Only values that pass validation can equal the fields of `r`, so
- * a match needs no checking; anything else is resolved afresh.
- */
-function resolvesAs(o: Record<string, unknown>, r: ResolvedWriteOptions): boolean {
-  if (o.signal !== undefined) return false;
-  // What an option left out resolves to, from the one place defaults are made.
-  const d = DEFAULT_WRITE_OPTIONS;
-  const { durability, mode, owner, overwrite, mkdir, symlinks, fallback, coalesce, backups } = o;
-  if (
-    (durability === undefined ? d.durability : durability) !== r.durability ||
-    (mode === undefined ? d.mode : mode) !== r.mode ||
-    (overwrite === undefined ? d.overwrite : overwrite) !== r.overwrite ||
-    (mkdir === undefined ? d.mkdir : mkdir) !== r.mkdir ||
-    (symlinks === undefined ? d.symlinks : symlinks) !== r.symlinks ||
-    (fallback === undefined ? d.fallback : fallback) !== r.fallback ||
-    (coalesce === undefined ? d.coalesce : coalesce) !== r.coalesce ||
-    (backups === undefined ? d.backups : backups) !== r.backups
-  ) {
-    return false;
+/** Whether `owner`, as given, resolves to `wanted`. */
+function sameOwner(owner: unknown, wanted: ResolvedWriteOptions["owner"]): boolean {
+  if (typeof wanted !== "object") {
+    return (owner === undefined ? DEFAULT_WRITE_OPTIONS.owner : owner) === wanted;
   }
-  const wanted = r.owner;
-  if (typeof wanted === "object") {
-    if (typeof owner !== "object" || owner === null) return false;
-    const { uid, gid } = owner as { uid: unknown; gid: unknown };
-    if (uid !== wanted.uid || gid !== wanted.gid) return false;
-  } else if ((owner === undefined ? d.owner : owner) !== wanted) {
-    return false;
-  }
-  const retry = o.retry;
-  if (retry === undefined) return r.retryTimeoutMs === d.retryTimeoutMs;
+  if (typeof owner !== "object" || owner === null) return false;
+  const { uid, gid } = owner as { uid: unknown; gid: unknown };
+  return uid === wanted.uid && gid === wanted.gid;
+}
+
+/** Whether `retry`, as given, resolves to `timeoutMs`. */
+function sameRetry(retry: unknown, timeoutMs: number): boolean {
+  const fallback = DEFAULT_WRITE_OPTIONS.retryTimeoutMs;
+  if (retry === undefined) return timeoutMs === fallback;
   if (typeof retry !== "object" || retry === null) return false;
-  const timeoutMs = (retry as RetryOptions).timeoutMs;
-  return (timeoutMs === undefined ? d.retryTimeoutMs : timeoutMs) === r.retryTimeoutMs;
+  const given = (retry as RetryOptions).timeoutMs;
+  return (given === undefined ? fallback : given) === timeoutMs;
 }
 
 /** `resolveWriteOptions` without reusing an earlier result. */
 export function resolveWriteOptionsAfresh(value: unknown): ResolvedWriteOptions {
+  // Each option read once: the value checked is the value kept, even from a
+  // getter that changes its answer.
   const o = options(value);
-  let mode: number | undefined;
-  if (o.mode !== undefined) {
-    if (typeof o.mode !== "number" || !Number.isInteger(o.mode)) {
-      throw new TypeError("Invalid option mode: expected an integer such as 0o644");
-    }
-    if (o.mode < 0 || o.mode > 0o7777) {
-      throw new RangeError(`Invalid option mode: 0o${o.mode.toString(8)} is not within 0o0-0o7777`);
-    }
-    mode = o.mode + 0; // -0 as 0
-  }
-  let owner: ResolvedWriteOptions["owner"];
-  if (o.owner === undefined || o.owner === "preserve" || o.owner === "none") {
-    owner = o.owner ?? "preserve";
-  } else if (typeof o.owner === "object" && o.owner !== null) {
-    const { uid, gid } = o.owner as { uid: unknown; gid: unknown };
-    owner = { uid: id("owner.uid", uid), gid: id("owner.gid", gid) };
-  } else {
-    throw new TypeError(
-      `Invalid option owner: ${String(o.owner)}; expected "preserve" | "none" | { uid, gid }`,
-    );
-  }
-  const retryTimeoutMs = retryTimeout(o.retry);
-  return {
-    durability: oneOf("durability", o.durability, DURABILITIES, "full"),
+  const {
+    signal,
+    durability,
     mode,
     owner,
-    overwrite: boolean("overwrite", o.overwrite, true),
-    mkdir: boolean("mkdir", o.mkdir, false),
-    symlinks: oneOf("symlinks", o.symlinks, SYMLINKS, "follow"),
-    fallback: oneOf("fallback", o.fallback, FALLBACKS, "none"),
-    coalesce: boolean("coalesce", o.coalesce, false),
-    backups: count("backups", o.backups, 0),
-    signal: checkSignal(o.signal),
+    overwrite,
+    mkdir,
+    symlinks,
+    fallback,
+    coalesce,
+    backups,
+  } = o;
+  const retry = o.retry;
+  let checkedMode: number | undefined;
+  if (mode !== undefined) {
+    if (typeof mode !== "number" || !Number.isInteger(mode)) {
+      throw new TypeError("Invalid option mode: expected an integer such as 0o644");
+    }
+    if (mode < 0 || mode > 0o7777) {
+      throw new RangeError(`Invalid option mode: 0o${mode.toString(8)} is not within 0o0-0o7777`);
+    }
+    checkedMode = mode + 0; // -0 as 0
+  }
+  let checkedOwner: ResolvedWriteOptions["owner"];
+  if (owner === undefined || owner === "preserve" || owner === "none") {
+    checkedOwner = owner ?? "preserve";
+  } else if (typeof owner === "object" && owner !== null) {
+    const { uid, gid } = owner as { uid: unknown; gid: unknown };
+    checkedOwner = Object.freeze({ uid: id("owner.uid", uid), gid: id("owner.gid", gid) });
+  } else {
+    throw new TypeError(
+      `Invalid option owner: ${String(owner)}; expected "preserve" | "none" | { uid, gid }`,
+    );
+  }
+  const retryTimeoutMs = retryTimeout(retry);
+  return {
+    durability: oneOf("durability", durability, DURABILITIES, "full"),
+    mode: checkedMode,
+    owner: checkedOwner,
+    overwrite: boolean("overwrite", overwrite, true),
+    mkdir: boolean("mkdir", mkdir, false),
+    symlinks: oneOf("symlinks", symlinks, SYMLINKS, "follow"),
+    fallback: oneOf("fallback", fallback, FALLBACKS, "none"),
+    coalesce: boolean("coalesce", coalesce, false),
+    backups: count("backups", backups, 0),
+    signal: checkSignal(signal),
     retryTimeoutMs,
   };
 }

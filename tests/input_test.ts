@@ -112,7 +112,7 @@ test("options resolve the same whether or not they match the last ones resolved,
   const VALUES: Record<string, readonly unknown[]> = {
     durability: [undefined, "full", "file", "none", "fast", null],
     mode: [undefined, 0o644, 0o600, 0, -0, 1.5, "420", -1, null],
-    owner: [undefined, "preserve", "none", "root", null, { uid: 1, gid: 2 }, { uid: 1, gid: 3 }],
+    owner: [undefined, "preserve", "none", "root", null, { uid: 1, gid: 2 }, { uid: 5, gid: 2 }],
     overwrite: [undefined, true, false, "no", null],
     mkdir: [undefined, true, false, 0],
     symlinks: [undefined, "follow", "replace", "other"],
@@ -131,6 +131,8 @@ test("options resolve the same whether or not they match the last ones resolved,
     }
   };
   let reused = 0;
+  let reusedAcross = 0;
+  let previous: { given: unknown; resolved: unknown } | undefined;
   let options: Record<string, unknown> = {};
   for (let i = 0; i < 20_000; i++) {
     const step = next();
@@ -145,7 +147,7 @@ test("options resolve the same whether or not they match the last ones resolved,
         ? { ...value }
         : value;
     } else if (typeof options.owner === "object" && options.owner !== null) {
-      (options.owner as { gid: number }).gid = pick([2, 3, -4]);
+      (options.owner as Record<string, number>)[pick(["uid", "gid"])] = pick([1, 2, -0, -4]);
     } else if (typeof options.retry === "object" && options.retry !== null) {
       (options.retry as { timeoutMs: unknown }).timeoutMs = pick([5, 10_000, undefined, NaN]);
     }
@@ -161,9 +163,28 @@ test("options resolve the same whether or not they match the last ones resolved,
       const a = resolveWriteOptions(given);
       const b = resolveWriteOptions(given);
       if (a === b) reused++;
+      // An equal but different object meets the result of the one before it.
+      if (previous && previous.given !== given && previous.resolved === a) reusedAcross++;
+      previous = { given, resolved: b };
       assert.equal(b.signal, (given as { signal?: unknown } | undefined)?.signal, context);
       assert.ok(Object.isFrozen(b), context);
     }
   }
   assert.ok(reused > 1_000, `the last result was reused ${reused} times`);
+  assert.ok(reusedAcross > 100, `reused for an equal object ${reusedAcross} times`);
+});
+
+test("an option is read once and the value checked is the value kept, even from a getter that changes its answer", () => {
+  let reads = 0;
+  const shifty = {
+    get mode() {
+      return ++reads <= 1 ? 0o644 : "x";
+    },
+  };
+  const resolved = resolveWriteOptions(shifty);
+  assert.equal(resolved.mode, 0o644);
+  assert.equal(reads, 1);
+  // What was kept cannot let a plain invalid value through later.
+  assert.throws(() => resolveWriteOptions({ mode: "x0" }), TypeError);
+  assert.throws(() => resolveWriteOptions({ mode: "x" }), TypeError);
 });
