@@ -669,6 +669,25 @@ export function conformance(host: Host): void {
     assert.equal(JSON.stringify(options), before);
   });
 
+  t(
+    "an options object changed after a call does not change the write that call issued",
+    async (s) => {
+      const options = { mode: 0o600 };
+      const writes = [
+        s.fs.writeFile(`${s.dir}/a`, "x", options),
+        s.fs.writeFile(`${s.dir}/queued`, "1", options),
+      ];
+      options.mode = 0o640;
+      // Issued while the first write to `queued` is still in flight: it waits its turn.
+      writes.push(s.fs.writeFile(`${s.dir}/queued`, "2", options));
+      options.mode = 0o604;
+      await Promise.all(writes);
+      assert.equal(modeOf(s, `${s.dir}/a`), 0o600);
+      assert.equal(modeOf(s, `${s.dir}/queued`), 0o640);
+      assert.equal(text(s, `${s.dir}/queued`), "2");
+    },
+  );
+
   const lower = lowerLayerDir();
   t(
     "writeFile() replaces a file that exists only in an overlay's lower layer",
