@@ -19,7 +19,7 @@ import type { ResolvedWriteOptions, WriteReceipt } from "./options.ts";
 import type { Target } from "./_protocol.ts";
 import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
-import type { StepTimings } from "./_steps.ts";
+import type { StepContext, StepTimings } from "./_steps.ts";
 import { type OffloadInit, SLOT } from "./_offload_worker.ts";
 import { errorFromWire, JobEncoder, type JobHeader, ResultDecoder } from "./_wire.ts";
 import { supersededReceipt } from "./_write.ts";
@@ -78,6 +78,8 @@ interface Flight {
   readonly fallback: () => Promise<WriteReceipt>;
   /** Filled with the worker's step timings, when the write is timed. */
   readonly timings: StepTimings | undefined;
+  /** Retries made on the main thread before the hand-over (resolving the target): the receipt counts them. */
+  readonly retried: number;
   readonly resolve: (receipt: WriteReceipt) => void;
   readonly reject: (error: unknown) => void;
   /** Its slot in the worker it was sent to (-1 while waiting for room). */
@@ -166,7 +168,10 @@ export class Offloader {
 
   /**
    * Run one whole write in a worker. `fallback` runs it on the main thread
-   * instead, if no worker is available or the one holding it dies.
+   * instead, if no worker is available or the one holding it dies. `ctx` is
+   * the write's context so far: its timings are filled in, and the retries it
+   * made (resolving the target) count in the receipt and use up the retry
+   * budget the worker gets.
    */
   write(
     key: string,
@@ -176,10 +181,14 @@ export class Offloader {
     data: Uint8Array,
     ticket: Ticket,
     fallback: () => Promise<WriteReceipt>,
-    timings?: StepTimings,
+    ctx: StepContext,
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    const { signal, coalesce: _, ...wire } = options;
+    const { signal, coalesce: _, ...rest } = options;
+    const { timings, retryUntil } = ctx;
+    const wire = retryUntil === undefined
+      ? rest
+      : { ...rest, retryTimeoutMs: Math.max(0, retryUntil - Date.now()) };
     return new Promise<WriteReceipt>((resolve, reject) => {
       const flight: Flight = {
         id: this.#nextId++,
@@ -187,6 +196,7 @@ export class Offloader {
         path,
         header: { target, options: wire, signal: signal !== undefined, timings: !!timings },
         timings,
+        retried: ctx.attempts - 1,
         data,
         ticket,
         signal,
@@ -267,7 +277,11 @@ export class Offloader {
       if (flight.timings && result.timings) Object.assign(flight.timings, result.timings);
       if (result.aborted) flight.reject(flight.signal!.reason);
       else if (result.error) flight.reject(errorFromWire(result.error));
-      else flight.resolve(result.receipt!);
+      else if (flight.retried === 0) flight.resolve(result.receipt!);
+      else {flight.resolve({
+          ...result.receipt!,
+          attempts: result.receipt!.attempts + flight.retried,
+        });}
     }
     this.#flush();
     if (thread.inflight.size === 0) thread.worker?.unref();

@@ -357,7 +357,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
           content,
           ticket,
           here,
-          writing.timings,
+          writing,
         );
       },
       resolved.coalesce ? coalescedReceipt : undefined,

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAtomicFs } from "../core/atomic_fs.ts";
+import type { FsAdapter } from "../core/adapter.ts";
 import { AtomFsError } from "../core/errors.ts";
 import { Ring } from "../core/_ring.ts";
 import { runBatch } from "../core/_offload_worker.ts";
@@ -376,6 +377,74 @@ test("writes the workers held when they died run again on the main thread and re
   // With every worker lost, later writes stay on the main thread.
   assert.equal((await fs.writeFile("/d/c", "C")).durability, "full");
   assert.equal(fails.length <= 2, true, "no worker is started after a loss");
+});
+
+/**
+ * Offload workers that run in this thread: every millisecond they take the
+ * jobs waiting, run them as the real worker does (`runBatch` on `adapter`),
+ * and answer. `stop()` ends them.
+ */
+function inThreadWorkers(adapter: FsAdapter) {
+  const timers: ReturnType<typeof setInterval>[] = [];
+  /** The retry budget each job arrived with. */
+  const budgets: number[] = [];
+  const spawner: OffloadSpawner = (init, events) => {
+    const jobs = new Ring(init.jobs);
+    const results = new Ring(init.results);
+    const flags = new Int32Array(init.flags);
+    const decoder = new JobDecoder();
+    const encoder = new ResultEncoder();
+    const timer = setInterval(() => {
+      const records = jobs.take();
+      if (records.length === 0) return;
+      const batch = records.map((r) => decoder.decode(r));
+      for (const { header } of batch) budgets.push(header.options.retryTimeoutMs);
+      const outcomes = runBatch(adapter, batch, flags);
+      jobs.release();
+      for (const outcome of outcomes) assert.ok(results.push(encoder.parts(outcome)));
+      events.wake();
+    }, 1);
+    timers.push(timer);
+    return {
+      worker: { ref() {}, unref() {}, terminate: () => clearInterval(timer) },
+      wakeByMessage: true,
+    };
+  };
+  return { spawner, budgets, stop: () => timers.forEach(clearInterval) };
+}
+
+test("an offloaded write's receipt counts the retries made before the hand-over, which use up its retry budget", async () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  const workers = inThreadWorkers(mem);
+  // The main thread resolves the target at the call, synchronously: its
+  // lstat fails twice with EAGAIN first.
+  let failures = 2;
+  const flaky: FsAdapter = {
+    ...mem,
+    sync: {
+      ...mem.sync,
+      lstat: (path: string) => {
+        if (failures-- > 0) throw Object.assign(new Error("EAGAIN"), { code: "EAGAIN" });
+        return mem.sync.lstat(path);
+      },
+    },
+  };
+  try {
+    const fs = createAtomicFs(withOffload(flaky, workers.spawner));
+    const receipt = await fs.writeFile("/d/a", "A", { retry: { timeoutMs: 60_000 } });
+    assert.equal(receipt.attempts, 3);
+    assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/a")), "A");
+    assert.ok(mem.log.includes("rename"));
+    // The worker got what was left of the write's budget, not a fresh one.
+    const [left] = workers.budgets;
+    assert.ok(left! < 60_000 && left! > 30_000, `the worker's budget: ${left} ms`);
+    // Without retries before it, a write's receipt and budget are the worker's own.
+    assert.equal((await fs.writeFile("/d/b", "B")).attempts, 1);
+    assert.equal(workers.budgets[1], 10_000);
+  } finally {
+    workers.stop();
+  }
 });
 
 test("content up to 1 MiB goes to a worker; larger content and streams run on the main thread", async () => {
