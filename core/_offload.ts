@@ -170,8 +170,8 @@ export class Offloader {
    * Run one whole write in a worker. `fallback` runs it on the main thread
    * instead, if no worker is available or the one holding it dies. `ctx` is
    * the write's context so far: its timings are filled in, and the retries it
-   * made (resolving the target) count in the receipt and use up the retry
-   * budget the worker gets.
+   * made (resolving the target) count in the receipt, their deadline going on
+   * in the worker.
    */
   write(
     key: string,
@@ -184,17 +184,20 @@ export class Offloader {
     ctx: StepContext,
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    const { signal, coalesce: _, ...rest } = options;
+    const { signal, coalesce: _, ...wire } = options;
     const { timings, retryUntil } = ctx;
-    const wire = retryUntil === undefined
-      ? rest
-      : { ...rest, retryTimeoutMs: Math.max(0, retryUntil - Date.now()) };
     return new Promise<WriteReceipt>((resolve, reject) => {
       const flight: Flight = {
         id: this.#nextId++,
         key,
         path,
-        header: { target, options: wire, signal: signal !== undefined, timings: !!timings },
+        header: {
+          target,
+          options: wire,
+          signal: signal !== undefined,
+          timings: !!timings,
+          retryUntil,
+        },
         timings,
         retried: ctx.attempts - 1,
         data,

@@ -75,6 +75,8 @@ export function runBatch(
       ...context(adapter, options),
       deferDirSync: (dir) => outcome.dirs.push(dir),
       timings: header.timings ? newTimings() : undefined,
+      // Retries begun on the main thread keep their deadline here.
+      retryUntil: header.retryUntil,
     };
     outcome.timings = ctx.timings;
     // Writes to one path reach the worker one at a time (the main thread's

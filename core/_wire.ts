@@ -6,7 +6,8 @@
 // JSON.parse; and a write that went well comes back with no JSON at all.
 //
 // Job record:    int32 id, slot, flags (1 = has a signal, 2 = timed),
-//                spec length; the spec (JSON of { target, options }); the content.
+//                spec length; float64 retry deadline (0: none); the spec
+//                (JSON of { target, options }); the content.
 // Result record: int32 id, kind, committed, durability, strategy, attempts,
 //                superseded, path length, extra length; float64 bytes; the
 //                path (UTF-8); the extra (JSON of { error, timings }, when any).
@@ -30,6 +31,12 @@ export interface JobHeader {
   readonly signal: boolean;
   /** Time the steps (someone subscribes to the write events). */
   readonly timings: boolean;
+  /**
+   * When the write's retries must stop (`Date.now()` time), if retrying
+   * began before the hand-over: the worker goes on with that deadline
+   * rather than a fresh budget.
+   */
+  readonly retryUntil?: number;
 }
 
 /** One write of a batch: its header and a view of its content. */
@@ -146,7 +153,7 @@ function sameOptions(a: WireOptions, b: WireOptions): boolean {
         ownerA.uid === ownerB.uid && ownerA.gid === ownerB.gid));
 }
 
-const JOB_FIXED = 16;
+const JOB_FIXED = 24;
 const SIGNAL = 1;
 const TIMED = 2;
 
@@ -176,6 +183,7 @@ export class JobEncoder {
     fixed.setInt32(4, header.slot, true);
     fixed.setInt32(8, (header.signal ? SIGNAL : 0) | (header.timings ? TIMED : 0), true);
     fixed.setInt32(12, this.#spec.length, true);
+    fixed.setFloat64(16, header.retryUntil ?? 0, true);
     return [this.#fixedBytes, this.#spec, data];
   }
 }
@@ -196,6 +204,7 @@ export class JobDecoder {
       this.#spec = JSON.parse(decoder.decode(this.#specBytes));
     }
     const { target, options } = this.#spec!;
+    const retryUntil = view.getFloat64(16, true);
     return {
       header: {
         id: view.getInt32(0, true),
@@ -204,6 +213,7 @@ export class JobDecoder {
         options,
         signal: (flags & SIGNAL) !== 0,
         timings: (flags & TIMED) !== 0,
+        retryUntil: retryUntil > 0 ? retryUntil : undefined,
       },
       data: record.subarray(end),
     };

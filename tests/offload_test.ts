@@ -118,6 +118,19 @@ test("a failed directory flush fails every write of the batch that relied on it,
   assert.equal(results[2]!.receipt?.durability, "full");
 });
 
+test("a job whose retry deadline has passed is not retried in the worker; one without a deadline is", () => {
+  const mem = memoryAdapter();
+  mem.sync.mkdir("/d", 0o755);
+  mem.inject({ call: "rename", code: "EAGAIN", times: 1 });
+  const late = { ...job(1, "/d/a", "A"), header: { ...job(1, "/d/a", "A").header, retryUntil: 1 } };
+  const [failed] = runBatch(mem, [late]);
+  assert.ok(failed!.error, "retried past its deadline");
+  assert.equal((errorFromWire(failed!.error) as AtomFsError).code, "EAGAIN");
+  mem.inject({ call: "rename", code: "EAGAIN", times: 1 });
+  const [retried] = runBatch(mem, [job(2, "/d/b", "B")]);
+  assert.equal(retried!.receipt?.attempts, 2);
+});
+
 test("a failed write of a batch leaves no temp file and does not hold back the others", () => {
   const mem = memoryAdapter();
   mem.sync.mkdir("/d", 0o755);
@@ -382,27 +395,29 @@ test("writes the workers held when they died run again on the main thread and re
 /**
  * Offload workers that run in this thread: every millisecond they take the
  * jobs waiting, run them as the real worker does (`runBatch` on `adapter`),
- * and answer. `stop()` ends them.
+ * and answer, as `serve` does. `stop()` ends them.
  */
 function inThreadWorkers(adapter: FsAdapter) {
   const timers: ReturnType<typeof setInterval>[] = [];
-  /** The retry budget each job arrived with. */
-  const budgets: number[] = [];
+  /** The headers of the jobs run, in order. */
+  const headers: JobHeader[] = [];
   const spawner: OffloadSpawner = (init, events) => {
     const jobs = new Ring(init.jobs);
     const results = new Ring(init.results);
     const flags = new Int32Array(init.flags);
     const decoder = new JobDecoder();
     const encoder = new ResultEncoder();
+    // Results the ring had no room for yet (it is drained between ticks).
+    const unsent: JobResult[] = [];
     const timer = setInterval(() => {
-      const records = jobs.take();
-      if (records.length === 0) return;
-      const batch = records.map((r) => decoder.decode(r));
-      for (const { header } of batch) budgets.push(header.options.retryTimeoutMs);
-      const outcomes = runBatch(adapter, batch, flags);
-      jobs.release();
-      for (const outcome of outcomes) assert.ok(results.push(encoder.parts(outcome)));
-      events.wake();
+      const batch = jobs.take().map((r) => decoder.decode(r));
+      if (batch.length > 0) {
+        headers.push(...batch.map((job) => job.header));
+        unsent.push(...runBatch(adapter, batch, flags));
+        jobs.release();
+      }
+      while (unsent.length > 0 && results.push(encoder.parts(unsent[0]!))) unsent.shift();
+      if (batch.length > 0) events.wake();
     }, 1);
     timers.push(timer);
     return {
@@ -410,17 +425,15 @@ function inThreadWorkers(adapter: FsAdapter) {
       wakeByMessage: true,
     };
   };
-  return { spawner, budgets, stop: () => timers.forEach(clearInterval) };
+  return { spawner, headers, stop: () => timers.forEach(clearInterval) };
 }
 
-test("an offloaded write's receipt counts the retries made before the hand-over, which use up its retry budget", async () => {
+/** A memory filesystem whose synchronous `lstat` fails with EAGAIN `times` times first. */
+function flakyLstat(times: number) {
   const mem = memoryAdapter();
   mem.sync.mkdir("/d", 0o755);
-  const workers = inThreadWorkers(mem);
-  // The main thread resolves the target at the call, synchronously: its
-  // lstat fails twice with EAGAIN first.
-  let failures = 2;
-  const flaky: FsAdapter = {
+  let failures = times;
+  const adapter: FsAdapter = {
     ...mem,
     sync: {
       ...mem.sync,
@@ -430,21 +443,44 @@ test("an offloaded write's receipt counts the retries made before the hand-over,
       },
     },
   };
+  return { mem, adapter };
+}
+
+test("an offloaded write's receipt counts the retries made before the hand-over, and the worker keeps their deadline", async () => {
+  // The main thread resolves the target at the call, synchronously: its
+  // lstat fails twice with EAGAIN first, then the worker runs the write.
+  const { mem, adapter } = flakyLstat(2);
+  const workers = inThreadWorkers(mem);
   try {
-    const fs = createAtomicFs(withOffload(flaky, workers.spawner));
+    const fs = createAtomicFs(withOffload(adapter, workers.spawner));
+    const before = Date.now();
     const receipt = await fs.writeFile("/d/a", "A", { retry: { timeoutMs: 60_000 } });
     assert.equal(receipt.attempts, 3);
     assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/a")), "A");
-    assert.ok(mem.log.includes("rename"));
-    // The worker got what was left of the write's budget, not a fresh one.
-    const [left] = workers.budgets;
-    assert.ok(left! < 60_000 && left! > 30_000, `the worker's budget: ${left} ms`);
-    // Without retries before it, a write's receipt and budget are the worker's own.
+    // The worker retries until the write's own deadline, not for a fresh 60 s.
+    const deadline = workers.headers[0]!.retryUntil!;
+    assert.ok(deadline >= before + 60_000 && deadline <= Date.now() + 60_000, `${deadline}`);
+    // Without retries before it, a write's receipt and deadline are the worker's own.
     assert.equal((await fs.writeFile("/d/b", "B")).attempts, 1);
-    assert.equal(workers.budgets[1], 10_000);
+    assert.equal(workers.headers[1]!.retryUntil, undefined);
   } finally {
     workers.stop();
   }
+});
+
+test("a write run on the main thread after its worker died counts the retries made before the hand-over once", async () => {
+  const { mem, adapter } = flakyLstat(2);
+  const fails: ((error: unknown) => void)[] = [];
+  const silent: OffloadSpawner = (_init, events) => {
+    fails.push(events.fail);
+    return { worker: { ref() {}, unref() {}, terminate() {} }, wakeByMessage: true };
+  };
+  const fs = createAtomicFs(withOffload(adapter, silent));
+  const write = fs.writeFile("/d/a", "A");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  for (const fail of fails) fail(new Error("worker crashed"));
+  assert.equal((await write).attempts, 3);
+  assert.equal(new TextDecoder().decode(mem.sync.readFile("/d/a")), "A");
 });
 
 test("content up to 1 MiB goes to a worker; larger content and streams run on the main thread", async () => {
