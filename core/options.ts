@@ -299,11 +299,14 @@ function retryTimeout(retry: unknown): number {
   return checkMs("retry.timeoutMs", (retry as RetryOptions).timeoutMs, DEFAULT_RETRY_TIMEOUT_MS);
 }
 
-/** What `undefined` resolves to: the defaults, made once. */
-const DEFAULT_WRITE_OPTIONS: ResolvedWriteOptions = Object.freeze(resolveWriteOptionsAfresh({}));
+/**
+ * The write options resolved last, which equal options reuse (never any
+ * with a signal, which is not kept alive here).
+ */
+let lastResolved: ResolvedWriteOptions | undefined;
 
-/** The options resolved last (without a signal, which is not kept alive here). */
-let lastResolved: ResolvedWriteOptions = DEFAULT_WRITE_OPTIONS;
+/** What `undefined` resolves to: the defaults, made once. */
+const DEFAULT_WRITE_OPTIONS: ResolvedWriteOptions = resolve({}, false);
 
 /**
  * Validate write options and fill in defaults. Throws `TypeError`/`RangeError`.
@@ -315,8 +318,17 @@ let lastResolved: ResolvedWriteOptions = DEFAULT_WRITE_OPTIONS;
  * call costs before its first `await`.
  */
 export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
-  if (value === undefined) return DEFAULT_WRITE_OPTIONS;
-  // Each option read once, whichever way it goes on.
+  return value === undefined ? DEFAULT_WRITE_OPTIONS : resolve(value, true);
+}
+
+/** `resolveWriteOptions` without reusing an earlier result (the reference its tests compare to). */
+export function resolveWriteOptionsAfresh(value: unknown): ResolvedWriteOptions {
+  return resolve(value, false);
+}
+
+function resolve(value: unknown, reuse: boolean): ResolvedWriteOptions {
+  // Each option read once: the value checked is the value kept, even from a
+  // getter that changes its answer.
   const {
     signal,
     durability,
@@ -331,80 +343,25 @@ export function resolveWriteOptions(value: unknown): ResolvedWriteOptions {
     retry,
   } = options(value);
   const r = lastResolved;
-  // What an option left out resolves to, from the one place defaults are made.
-  const d = DEFAULT_WRITE_OPTIONS;
   // Only values that pass validation can equal the fields of `r`, so a match
-  // needs no checking; anything else is resolved afresh.
-  if (
-    signal === undefined &&
-    (durability === undefined ? d.durability : durability) === r.durability &&
-    (mode === undefined ? d.mode : mode) === r.mode &&
-    (overwrite === undefined ? d.overwrite : overwrite) === r.overwrite &&
-    (mkdir === undefined ? d.mkdir : mkdir) === r.mkdir &&
-    (symlinks === undefined ? d.symlinks : symlinks) === r.symlinks &&
-    (fallback === undefined ? d.fallback : fallback) === r.fallback &&
-    (coalesce === undefined ? d.coalesce : coalesce) === r.coalesce &&
-    (backups === undefined ? d.backups : backups) === r.backups &&
-    sameOwner(owner, r.owner) && sameRetry(retry, r.retryTimeoutMs)
-  ) {
-    return r;
+  // needs no checking. What an option left out resolves to comes from the
+  // defaults, made below.
+  if (reuse && r !== undefined && signal === undefined) {
+    const d = DEFAULT_WRITE_OPTIONS;
+    if (
+      (durability === undefined ? d.durability : durability) === r.durability &&
+      (mode === undefined ? d.mode : mode) === r.mode &&
+      (overwrite === undefined ? d.overwrite : overwrite) === r.overwrite &&
+      (mkdir === undefined ? d.mkdir : mkdir) === r.mkdir &&
+      (symlinks === undefined ? d.symlinks : symlinks) === r.symlinks &&
+      (fallback === undefined ? d.fallback : fallback) === r.fallback &&
+      (coalesce === undefined ? d.coalesce : coalesce) === r.coalesce &&
+      (backups === undefined ? d.backups : backups) === r.backups &&
+      sameOwner(owner, r.owner) && sameRetry(retry, r.retryTimeoutMs)
+    ) {
+      return r;
+    }
   }
-  const resolved = Object.freeze(
-    resolveWriteOptionsAfresh({
-      signal,
-      durability,
-      mode,
-      owner,
-      overwrite,
-      mkdir,
-      symlinks,
-      fallback,
-      coalesce,
-      backups,
-      retry,
-    }),
-  );
-  if (resolved.signal === undefined) lastResolved = resolved;
-  return resolved;
-}
-
-/** Whether `owner`, as given, resolves to `wanted`. */
-function sameOwner(owner: unknown, wanted: ResolvedWriteOptions["owner"]): boolean {
-  if (typeof wanted !== "object") {
-    return (owner === undefined ? DEFAULT_WRITE_OPTIONS.owner : owner) === wanted;
-  }
-  if (typeof owner !== "object" || owner === null) return false;
-  const { uid, gid } = owner as { uid: unknown; gid: unknown };
-  return uid === wanted.uid && gid === wanted.gid;
-}
-
-/** Whether `retry`, as given, resolves to `timeoutMs`. */
-function sameRetry(retry: unknown, timeoutMs: number): boolean {
-  const fallback = DEFAULT_WRITE_OPTIONS.retryTimeoutMs;
-  if (retry === undefined) return timeoutMs === fallback;
-  if (typeof retry !== "object" || retry === null) return false;
-  const given = (retry as RetryOptions).timeoutMs;
-  return (given === undefined ? fallback : given) === timeoutMs;
-}
-
-/** `resolveWriteOptions` without reusing an earlier result. */
-export function resolveWriteOptionsAfresh(value: unknown): ResolvedWriteOptions {
-  // Each option read once: the value checked is the value kept, even from a
-  // getter that changes its answer.
-  const o = options(value);
-  const {
-    signal,
-    durability,
-    mode,
-    owner,
-    overwrite,
-    mkdir,
-    symlinks,
-    fallback,
-    coalesce,
-    backups,
-  } = o;
-  const retry = o.retry;
   let checkedMode: number | undefined;
   if (mode !== undefined) {
     if (typeof mode !== "number" || !Number.isInteger(mode)) {
@@ -427,7 +384,7 @@ export function resolveWriteOptionsAfresh(value: unknown): ResolvedWriteOptions 
     );
   }
   const retryTimeoutMs = retryTimeout(retry);
-  return {
+  const resolved: ResolvedWriteOptions = Object.freeze({
     durability: oneOf("durability", durability, DURABILITIES, "full"),
     mode: checkedMode,
     owner: checkedOwner,
@@ -439,7 +396,28 @@ export function resolveWriteOptionsAfresh(value: unknown): ResolvedWriteOptions 
     backups: count("backups", backups, 0),
     signal: checkSignal(signal),
     retryTimeoutMs,
-  };
+  });
+  if (reuse && resolved.signal === undefined) lastResolved = resolved;
+  return resolved;
+}
+
+/** Whether `owner`, as given, resolves to `wanted`. */
+function sameOwner(owner: unknown, wanted: ResolvedWriteOptions["owner"]): boolean {
+  if (typeof wanted !== "object") {
+    return (owner === undefined ? DEFAULT_WRITE_OPTIONS.owner : owner) === wanted;
+  }
+  if (typeof owner !== "object" || owner === null) return false;
+  const { uid, gid } = owner as { uid: unknown; gid: unknown };
+  return uid === wanted.uid && gid === wanted.gid;
+}
+
+/** Whether `retry`, as given, resolves to `timeoutMs`. */
+function sameRetry(retry: unknown, timeoutMs: number): boolean {
+  const fallback = DEFAULT_WRITE_OPTIONS.retryTimeoutMs;
+  if (retry === undefined) return timeoutMs === fallback;
+  if (typeof retry !== "object" || retry === null) return false;
+  const given = (retry as RetryOptions).timeoutMs;
+  return (given === undefined ? fallback : given) === timeoutMs;
 }
 
 /** Validate `rollback()` options and fill in defaults. Throws `TypeError`/`RangeError`. */
