@@ -295,7 +295,7 @@ export class Offloader {
     while (this.#backlog.length > 0) {
       const flight = this.#backlog[0]!;
       // A synchronous write to the same file may have committed meanwhile.
-      const skipped = supersededReceipt(flight.path, flight.ticket);
+      const skipped = supersededReceipt(flight.path, flight.ticket, 1 + flight.retried);
       if (skipped || flight.signal?.aborted) {
         this.#backlog.shift();
         this.#forget(flight);

@@ -24,8 +24,15 @@ export function context(
   return { adapter, retryTimeoutMs: options.retryTimeoutMs, attempts: 1, syncDir };
 }
 
-/** The receipt of a write dropped before any I/O because a later one committed first. */
-export function supersededReceipt(path: string, ticket: Ticket): WriteReceipt | undefined {
+/**
+ * The receipt of a write dropped before any I/O because a later one
+ * committed first; `attempts` counts the retries made resolving its target.
+ */
+export function supersededReceipt(
+  path: string,
+  ticket: Ticket,
+  attempts = 1,
+): WriteReceipt | undefined {
   const later = ticket.superseded();
   if (later === undefined) return undefined;
   return {
@@ -33,7 +40,7 @@ export function supersededReceipt(path: string, ticket: Ticket): WriteReceipt | 
     bytes: 0,
     durability: later,
     strategy: "rename",
-    attempts: 1,
+    attempts,
     superseded: true,
   };
 }

@@ -342,7 +342,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     const result = queue.run(
       key,
       (ticket) => {
-        const skipped = supersededReceipt(realPath, ticket);
+        const skipped = supersededReceipt(realPath, ticket, ctx?.attempts);
         if (skipped) return Promise.resolve(skipped);
         const writing = ctx ??= context(adapter, resolved, syncDir);
         const here = () => runAsync(writing, write(writing, target, resolved, content, ticket));

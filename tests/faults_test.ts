@@ -256,6 +256,19 @@ test("EMFILE is retried, and the write then succeeds with the retries counted", 
   assert.equal(content(mem, "/t"), "sync");
 });
 
+test("a write dropped before its turn, overtaken by a writeFileSync, still counts the retries made resolving its target", async () => {
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  // The target is resolved at the call: its lstat fails twice first.
+  mem.inject({ call: "lstat", code: "EAGAIN", times: 2 });
+  const dropped = fs.writeFile("/t", "older");
+  fs.writeFileSync("/t", "newer");
+  const receipt = await dropped;
+  assert.equal(receipt.superseded, true);
+  assert.equal(receipt.attempts, 3);
+  assert.equal(content(mem, "/t"), "newer");
+});
+
 test("transient failures are retried only until retry.timeoutMs", async () => {
   const mem = memoryAdapter();
   const fs = createAtomicFs(mem);
