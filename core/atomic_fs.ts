@@ -257,20 +257,23 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       () => runAsync(context(adapter, { retryTimeoutMs }), call("syncDir", [dir], "sync-dir", dir)),
     );
 
-  /** Validate a write's arguments (before any I/O) and make its context. */
-  function start(path: unknown, options: unknown, async: boolean) {
+  /** Validate a write's arguments, before any I/O. */
+  function start(path: unknown, options: unknown) {
     const resolved = resolveWriteOptions(options);
     const given = toPath(path, platform);
     if (resolved.signal?.aborted) throw resolved.signal.reason;
-    // Async writes share directory fsyncs; a synchronous one flushes its own.
-    const ctx = context(adapter, resolved, async ? syncDir : undefined);
-    return { resolved, given, ctx };
+    return { resolved, given };
   }
+
+  /** A write's context: async writes share directory fsyncs; a synchronous one flushes its own. */
+  const contextOf = (resolved: ResolvedWriteOptions, async: boolean) =>
+    context(adapter, resolved, async ? syncDir : undefined);
 
   // The target is resolved synchronously, so that writes enter their path's
   // queue in call order even when they name it through different symlinks.
-  function prepare(path: unknown, options: unknown, async: boolean) {
-    const { resolved, given, ctx } = start(path, options, async);
+  function prepare(path: unknown, options: unknown) {
+    const { resolved, given } = start(path, options);
+    const ctx = contextOf(resolved, true);
     const target = runSync(ctx, resolveTarget(ctx, given, resolved));
     return { resolved, ctx, target, key: queueKey(target.path, platform) };
   }
@@ -284,17 +287,14 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   ): Promise<WriteReceipt> {
     try {
       const content = bytesOf(data) ?? sourceOf(data);
-      // As `start` checks them, without making the context yet: a write that
-      // joins a lane is given its context when its turn comes, so that one
-      // given way to in a burst never makes one.
-      const resolved = resolveWriteOptions(options);
-      const given = toPath(path, platform);
-      if (resolved.signal?.aborted) throw resolved.signal.reason;
+      const { resolved, given } = start(path, options);
       // Made absolute once, and this one form names the lane, the target and
       // the worker's job: a chdir during a burst cannot split a write.
       const file = absolute(given, cwd, platform);
+      // A write that joins a lane is given its context when its turn comes,
+      // so that one given way to in a burst never makes one.
       if (!events.active) return enqueue(content, resolved, file, undefined);
-      const ctx = context(adapter, resolved, syncDir);
+      const ctx = contextOf(resolved, true);
       const startedAt = events.start(ctx);
       let outcome: Promise<WriteReceipt>;
       try {
@@ -334,7 +334,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       ({ key, path: realPath } = known);
     } else {
       // Resolving counts in the write's attempts: the same context goes on.
-      const resolving = ctx ??= context(adapter, resolved, syncDir);
+      const resolving = ctx ??= contextOf(resolved, true);
       target = runSync(resolving, resolveTarget(resolving, file, resolved));
       realPath = target.path;
       key = queueKey(realPath, platform);
@@ -344,7 +344,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       (ticket) => {
         const skipped = supersededReceipt(realPath, ticket, ctx?.attempts);
         if (skipped) return Promise.resolve(skipped);
-        const writing = ctx ??= context(adapter, resolved, syncDir);
+        const writing = ctx ??= contextOf(resolved, true);
         const here = () => runAsync(writing, write(writing, target, resolved, content, ticket));
         if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
           return here();
@@ -379,7 +379,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
         }`,
       );
     }
-    const { resolved, given, ctx } = start(path, options, false);
+    const { resolved, given } = start(path, options);
+    const ctx = contextOf(resolved, false);
     const startedAt = events.active ? events.start(ctx) : 0;
     try {
       const target = runSync(ctx, resolveTarget(ctx, given, resolved));
@@ -436,7 +437,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   }
 
   async function openAtomic(path: string | URL, options?: WriteOptions): Promise<AtomicFile> {
-    const { resolved, ctx, target } = prepare(path, options, true);
+    const { resolved, ctx, target } = prepare(path, options);
     const pending = await runAsync(ctx, begin(ctx, target, resolved));
     return new PendingAtomicFile(ctx, queue, pending, events);
   }
@@ -520,7 +521,7 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   async function rollback(path: string | URL, options?: RollbackOptions) {
     // After every write to the file issued before it, and before any issued after.
     resolveRollbackOptions(options); // bad options fail before any I/O
-    const { key } = prepare(path, undefined, true);
+    const { key } = prepare(path, undefined);
     return await queue.run(key, (ticket) => rollbackFile(adapter, path, options, ticket));
   }
 
