@@ -109,6 +109,20 @@ export function* call<K extends FsCallName>(
   >;
 }
 
+/** Remove each file named (one already gone is fine); returns the failures, in order. */
+export function* unlinkAll(files: Iterable<string | undefined>): Steps<unknown[]> {
+  const failures: unknown[] = [];
+  for (const file of files) {
+    if (file === undefined) continue;
+    try {
+      yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
+    } catch (error) {
+      if (codeOf(error) !== "ENOENT") failures.push(error);
+    }
+  }
+  return failures;
+}
+
 /** Wait for a promise (async driver only). */
 export function* wait<T>(promise: Promise<T>): Steps<T> {
   return (yield { kind: "wait", promise }) as T;

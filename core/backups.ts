@@ -25,7 +25,7 @@ import { absolute, join, toPath } from "./_path.ts";
 import { renameAnnounced, resolveTarget, type Target } from "./_protocol.ts";
 import { SOLO, type WriteTicket } from "./_queue.ts";
 import { type Backup, backupName, findBackups, linkBackup } from "./_backups.ts";
-import { call, codeOf, runAsync, type StepContext, type Steps } from "./_steps.ts";
+import { call, codeOf, runAsync, type StepContext, type Steps, unlinkAll } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
 import { sha256Hex } from "./_hash.ts";
 import { context } from "./_write.ts";
@@ -294,29 +294,15 @@ function* restore(
     placed = ticket.superseded() === undefined &&
       (yield* renameAnnounced(ticket, temp, target.path));
   } catch (error) {
-    const failures = yield* removeAll([temp, kept?.path]);
+    const failures = yield* unlinkAll([temp, kept?.path]);
     if (error instanceof AtomFsError) (error.suppressed as unknown[]).push(...failures);
     throw error;
   }
   if (!placed) {
-    const failures = yield* removeAll([temp, kept?.path]);
+    const failures = yield* unlinkAll([temp, kept?.path]);
     if (failures.length > 0) throw failures[0];
     return receipt(undefined, true);
   }
   if (achieved === "full") yield* call("syncDir", [target.dir], "sync-dir", target.path);
   return receipt(kept);
-}
-
-/** Remove the files named (a missing one is fine); returns the failures. */
-function* removeAll(files: (string | undefined)[]): Steps<unknown[]> {
-  const failures: unknown[] = [];
-  for (const file of files) {
-    if (file === undefined) continue;
-    try {
-      yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
-    } catch (cleanup) {
-      if (codeOf(cleanup) !== "ENOENT") failures.push(cleanup);
-    }
-  }
-  return failures;
 }

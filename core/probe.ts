@@ -10,7 +10,7 @@
 import type { FsAdapter } from "./adapter.ts";
 import { AtomFsError, type AtomFsOp } from "./errors.ts";
 import { basename, join, resolveLink } from "./_path.ts";
-import { call, codeOf, runAsync, type StepContext, type Steps } from "./_steps.ts";
+import { call, codeOf, runAsync, type StepContext, type Steps, unlinkAll } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
 
 /** One thing {@linkcode MountCapabilities} reports. */
@@ -239,14 +239,7 @@ function* tryEach(
  * removal failures are kept in its `suppressed`; otherwise the first is thrown.
  */
 function* removeAll(files: Iterable<string>, failure: unknown): Steps<void> {
-  const left: unknown[] = [];
-  for (const file of files) {
-    try {
-      yield* call("unlink", [file], "unlink", file, "transient", ["ENOENT"]);
-    } catch (error) {
-      if (codeOf(error) !== "ENOENT") left.push(error);
-    }
-  }
+  const left = yield* unlinkAll(files);
   if (left.length === 0) return;
   if (failure === undefined) throw left[0];
   if (failure instanceof AtomFsError) (failure.suppressed as unknown[]).push(...left);
