@@ -78,8 +78,6 @@ interface Flight {
   readonly fallback: () => Promise<WriteReceipt>;
   /** Filled with the worker's step timings, when the write is timed. */
   readonly timings: StepTimings | undefined;
-  /** Retries made on the main thread before the hand-over (resolving the target): the receipt counts them. */
-  readonly retried: number;
   readonly resolve: (receipt: WriteReceipt) => void;
   readonly reject: (error: unknown) => void;
   /** Its slot in the worker it was sent to (-1 while waiting for room). */
@@ -170,8 +168,7 @@ export class Offloader {
    * Run one whole write in a worker. `fallback` runs it on the main thread
    * instead, if no worker is available or the one holding it dies. `ctx` is
    * the write's context so far: its timings are filled in, and the retries it
-   * made (resolving the target) count in the receipt, their deadline going on
-   * in the worker.
+   * made (resolving the target) go on counting in the worker.
    */
   write(
     key: string,
@@ -185,7 +182,7 @@ export class Offloader {
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const { signal, coalesce: _, ...wire } = options;
-    const { timings, retryUntil } = ctx;
+    const { timings, attempts, retryUntil } = ctx;
     return new Promise<WriteReceipt>((resolve, reject) => {
       const flight: Flight = {
         id: this.#nextId++,
@@ -196,10 +193,10 @@ export class Offloader {
           options: wire,
           signal: signal !== undefined,
           timings: !!timings,
+          attempts,
           retryUntil,
         },
         timings,
-        retried: ctx.attempts - 1,
         data,
         ticket,
         signal,
@@ -280,11 +277,7 @@ export class Offloader {
       if (flight.timings && result.timings) Object.assign(flight.timings, result.timings);
       if (result.aborted) flight.reject(flight.signal!.reason);
       else if (result.error) flight.reject(errorFromWire(result.error));
-      else if (flight.retried === 0) flight.resolve(result.receipt!);
-      else {flight.resolve({
-          ...result.receipt!,
-          attempts: result.receipt!.attempts + flight.retried,
-        });}
+      else flight.resolve(result.receipt!);
     }
     this.#flush();
     if (thread.inflight.size === 0) thread.worker?.unref();
@@ -295,7 +288,7 @@ export class Offloader {
     while (this.#backlog.length > 0) {
       const flight = this.#backlog[0]!;
       // A synchronous write to the same file may have committed meanwhile.
-      const skipped = supersededReceipt(flight.path, flight.ticket, 1 + flight.retried);
+      const skipped = supersededReceipt(flight.path, flight.ticket, flight.header.attempts);
       if (skipped || flight.signal?.aborted) {
         this.#backlog.shift();
         this.#forget(flight);

@@ -75,7 +75,8 @@ export function runBatch(
       ...context(adapter, options),
       deferDirSync: (dir) => outcome.dirs.push(dir),
       timings: header.timings ? newTimings() : undefined,
-      // Retries begun on the main thread keep their deadline here.
+      // Retries begun on the main thread count here, and keep their deadline.
+      attempts: header.attempts,
       retryUntil: header.retryUntil,
     };
     outcome.timings = ctx.timings;

@@ -6,8 +6,8 @@
 // JSON.parse; and a write that went well comes back with no JSON at all.
 //
 // Job record:    int32 id, slot, flags (1 = has a signal, 2 = timed),
-//                spec length; float64 retry deadline (0: none); the spec
-//                (JSON of { target, options }); the content.
+//                spec length, attempts so far; float64 retry deadline (0:
+//                none); the spec (JSON of { target, options }); the content.
 // Result record: int32 id, kind, committed, durability, strategy, attempts,
 //                superseded, path length, extra length; float64 bytes; the
 //                path (UTF-8); the extra (JSON of { error, timings }, when any).
@@ -32,10 +32,11 @@ export interface JobHeader {
   /** Time the steps (someone subscribes to the write events). */
   readonly timings: boolean;
   /**
-   * When the write's retries must stop (`Date.now()` time), if retrying
-   * began before the hand-over: the worker goes on with that deadline
-   * rather than a fresh budget.
+   * Retries made before the hand-over (resolving the target) carry on in the
+   * worker: the attempts so far (1 + those retries), and when retrying must
+   * stop (`Date.now()` time) once it has begun.
    */
+  readonly attempts: number;
   readonly retryUntil?: number;
 }
 
@@ -153,7 +154,7 @@ function sameOptions(a: WireOptions, b: WireOptions): boolean {
         ownerA.uid === ownerB.uid && ownerA.gid === ownerB.gid));
 }
 
-const JOB_FIXED = 24;
+const JOB_FIXED = 28;
 const SIGNAL = 1;
 const TIMED = 2;
 
@@ -183,7 +184,8 @@ export class JobEncoder {
     fixed.setInt32(4, header.slot, true);
     fixed.setInt32(8, (header.signal ? SIGNAL : 0) | (header.timings ? TIMED : 0), true);
     fixed.setInt32(12, this.#spec.length, true);
-    fixed.setFloat64(16, header.retryUntil ?? 0, true);
+    fixed.setInt32(16, header.attempts, true);
+    fixed.setFloat64(20, header.retryUntil ?? 0, true);
     return [this.#fixedBytes, this.#spec, data];
   }
 }
@@ -204,7 +206,7 @@ export class JobDecoder {
       this.#spec = JSON.parse(decoder.decode(this.#specBytes));
     }
     const { target, options } = this.#spec!;
-    const retryUntil = view.getFloat64(16, true);
+    const retryUntil = view.getFloat64(20, true);
     return {
       header: {
         id: view.getInt32(0, true),
@@ -213,6 +215,7 @@ export class JobDecoder {
         options,
         signal: (flags & SIGNAL) !== 0,
         timings: (flags & TIMED) !== 0,
+        attempts: view.getInt32(16, true),
         retryUntil: retryUntil > 0 ? retryUntil : undefined,
       },
       data: record.subarray(end),

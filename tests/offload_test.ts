@@ -83,6 +83,7 @@ function job(id: number, path: string, text: string): Job {
     options: DEFAULTS,
     signal: false,
     timings: false,
+    attempts: 1,
   };
   return { header, data: new TextEncoder().encode(text) };
 }
@@ -240,14 +241,48 @@ test("job records carry each write's header and content, also when the options c
     },
   };
   const headers: JobHeader[] = [
-    { id: 1, slot: 0, target: "/d/a", options: DEFAULTS, signal: false, timings: false },
-    { id: 2, slot: 1, target: "/d/a", options: DEFAULTS, signal: true, timings: false },
-    { id: 3, slot: 2, target: "/d/a", options: file, signal: false, timings: true },
-    { id: 4, slot: 3, target: "/d/b", options: file, signal: false, timings: false },
-    { id: 5, slot: 4, target: "/d/b", options: owned, signal: false, timings: false },
-    { id: 6, slot: 5, target: "/d/b", options: owned2, signal: false, timings: false },
-    { id: 7, slot: 6, target, options: DEFAULTS, signal: false, timings: false },
-    { id: 8, slot: 7, target: "/d/a", options: { ...DEFAULTS }, signal: false, timings: false },
+    {
+      id: 1,
+      slot: 0,
+      target: "/d/a",
+      options: DEFAULTS,
+      signal: false,
+      timings: false,
+      attempts: 1,
+    },
+    {
+      id: 2,
+      slot: 1,
+      target: "/d/a",
+      options: DEFAULTS,
+      signal: true,
+      timings: false,
+      attempts: 1,
+    },
+    { id: 3, slot: 2, target: "/d/a", options: file, signal: false, timings: true, attempts: 1 },
+    { id: 4, slot: 3, target: "/d/b", options: file, signal: false, timings: false, attempts: 1 },
+    { id: 5, slot: 4, target: "/d/b", options: owned, signal: false, timings: false, attempts: 1 },
+    { id: 6, slot: 5, target: "/d/b", options: owned2, signal: false, timings: false, attempts: 1 },
+    // Retries made before the hand-over cross with it.
+    {
+      id: 7,
+      slot: 6,
+      target,
+      options: DEFAULTS,
+      signal: false,
+      timings: false,
+      attempts: 3,
+      retryUntil: 1_800_000_000_123.5,
+    },
+    {
+      id: 8,
+      slot: 7,
+      target: "/d/a",
+      options: { ...DEFAULTS },
+      signal: false,
+      timings: false,
+      attempts: 1,
+    },
   ];
   const encoder = new JobEncoder();
   const decoder = new JobDecoder();
@@ -278,6 +313,7 @@ test("a change to any write option reaches the worker (every option is compared)
       options,
       signal: false,
       timings: false,
+      attempts: 1,
     };
     const job = decoder.decode(wire.send(encoder.parts(header, new Uint8Array(1))));
     wire.done();
