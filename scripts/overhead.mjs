@@ -3,12 +3,20 @@
 // the same conditions, medians per way.
 //
 //   floor           the floor's synchronous sequence (bench/_floor.mjs)
+//   floor-deno      (Deno only) the same calls through Deno.*, as atomfs's
+//                   Deno adapter makes them; the floor goes through node:fs
 //   floor-contract  the same, plus the calls atomfs's contract adds: lstat of
 //                   the target, fstat of the temp file (created with the old
 //                   mode), and chown/chmod where what it got differs
 //   floor-steps     floor-contract's calls made through atomfs's step driver
 //                   (core/_steps.ts), as one generator
+//   offloaded       what the offload worker does for each write of scenario A:
+//                   decode its job record and run it as a batch of one
+//                   (runBatch); the hand-over itself is not included
 //   atomfs          writeFileSync
+//
+// floor-contract and floor-steps make their calls through the runtime's own
+// adapter (Deno's on Deno, Node's elsewhere), as writeFileSync does.
 //
 // In the main thread (default), or inside one worker thread that the main
 // thread wakes for each write as the offload worker is woken (--worker), where
@@ -23,7 +31,7 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { floorWriteFileSync, syncDirSync } from "../bench/_floor.mjs";
+import { floorWriteFileSync } from "../bench/_floor.mjs";
 import { median } from "../bench/_report.mjs";
 
 const ts = typeof globalThis.Deno !== "undefined" || typeof globalThis.Bun !== "undefined";
@@ -35,27 +43,46 @@ async function ways(dir, path) {
   const { writeFileSync } = await import(library("mod.ts"));
   const { call, runSync } = await import(library("core/_steps.ts"));
   const { context } = await import(library("core/_write.ts"));
+  const { runBatch } = await import(library("core/_offload_worker.ts"));
+  const { JobDecoder, JobEncoder } = await import(library("core/_wire.ts"));
+  const { resolveWriteOptions } = await import(library("core/options.ts"));
+  const deno = typeof globalThis.Deno !== "undefined";
   const { nodeAdapter } = await import(library("adapters/node.ts"));
+  const adapter = deno ? (await import(library("adapters/deno.ts"))).denoAdapter : nodeAdapter;
+  const calls = adapter.sync;
   let temps = 0;
   const temp = () => `${dir}/.overhead-${temps++}.tmp`;
   // What the temp file got against what the new file must have, as the protocol compares them.
   const otherOwner = (made, old) => made.uid !== old.uid || made.gid !== old.gid;
   const otherMode = (made, old) => (made.mode & 0o7777) !== (old.mode & 0o7777);
   const contract = (data) => {
-    const old = fs.lstatSync(path);
+    const old = calls.lstat(path);
     const name = temp();
-    const fd = fs.openSync(name, "wx", old.mode & 0o777);
+    const handle = calls.openExclusive(name, old.mode & 0o777);
     try {
-      fs.writeSync(fd, data);
-      const made = fs.fstatSync(fd);
-      if (otherOwner(made, old)) fs.chownSync(name, old.uid, old.gid);
-      if (otherMode(made, old)) fs.chmodSync(name, old.mode & 0o7777);
-      fs.fsyncSync(fd);
+      calls.write(handle, data);
+      const made = calls.fstat(handle);
+      if (otherOwner(made, old)) calls.chown(name, old.uid, old.gid);
+      if (otherMode(made, old)) calls.chmod(name, old.mode & 0o7777);
+      calls.fsync(handle);
     } finally {
-      fs.closeSync(fd);
+      calls.close(handle);
     }
-    fs.renameSync(name, path);
-    syncDirSync(dir);
+    calls.rename(name, path);
+    calls.syncDir(dir);
+  };
+  // The floor's own sequence through the adapter's calls, with no contract.
+  const floorNative = (data) => {
+    const name = temp();
+    const handle = calls.openExclusive(name, 0o666);
+    try {
+      calls.write(handle, data);
+      calls.fsync(handle);
+    } finally {
+      calls.close(handle);
+    }
+    calls.rename(name, path);
+    calls.syncDir(dir);
   };
   function* steps(data) {
     const old = yield* call("lstat", [path], "stat", path);
@@ -70,10 +97,28 @@ async function ways(dir, path) {
     yield* call("rename", [name, path], "rename", path, "replace");
     yield* call("syncDir", [dir], "sync-dir", path);
   }
+  // A job record as the main thread writes it into the ring, decoded and run
+  // as the offload worker does.
+  const { signal: _s, coalesce: _c, ...wire } = resolveWriteOptions(undefined);
+  const header = { target: path, options: wire, signal: false, timings: false, attempts: 1 };
+  const jobs = new JobEncoder();
+  const decoder = new JobDecoder();
+  const flags = new Int32Array(new SharedArrayBuffer(4));
+  let ids = 0;
+  const offloaded = (data) => {
+    const parts = jobs.parts({ ...header, id: ids++, slot: 0 }, data);
+    const record = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+    let at = 0;
+    for (const part of parts) record.set(part, (at += part.length) - part.length);
+    const [outcome] = runBatch(adapter, [decoder.decode(record)], flags);
+    if (!outcome.receipt) throw new Error(`offloaded write failed: ${JSON.stringify(outcome)}`);
+  };
   return {
     floor: (data) => floorWriteFileSync(dir, path, data),
+    ...(deno ? { "floor-deno": floorNative } : {}),
     "floor-contract": contract,
-    "floor-steps": (data) => runSync(context(nodeAdapter, { retryTimeoutMs: 10_000 }), steps(data)),
+    "floor-steps": (data) => runSync(context(adapter, { retryTimeoutMs: 10_000 }), steps(data)),
+    offloaded,
     atomfs: (data) => writeFileSync(path, data),
   };
 }
