@@ -19,6 +19,7 @@ import {
   type JobHeader,
   type JobResult,
   ResultEncoder,
+  type WireOptions,
 } from "./_wire.ts";
 import { context, write } from "./_write.ts";
 
@@ -35,6 +36,22 @@ export const SLOT = {
 } as const;
 
 const ABORT = Symbol("aborted");
+
+// The options of the last job without a signal, as the protocol takes them:
+// the decoder hands the same wire options on while they do not change, so a
+// run of writes to one file makes them once.
+let lastWire: WireOptions | undefined;
+let lastOptions: ResolvedWriteOptions | undefined;
+
+/** A job's options as the protocol takes them: never coalescing, with its signal if any. */
+function optionsOf(wire: WireOptions, signal: AbortSignal | undefined): ResolvedWriteOptions {
+  if (signal) return { ...wire, coalesce: false, signal };
+  if (wire !== lastWire || lastOptions === undefined) {
+    lastOptions = Object.freeze({ ...wire, coalesce: false, signal: undefined });
+    lastWire = wire;
+  }
+  return lastOptions;
+}
 
 /**
  * Run a batch of writes, each whole, then flush every directory they renamed
@@ -66,13 +83,10 @@ export function runBatch(
         reason: ABORT,
       }
       : undefined;
-    const options: ResolvedWriteOptions = {
-      ...header.options,
-      coalesce: false,
-      signal: signal as AbortSignal | undefined,
-    };
+    const options = optionsOf(header.options, signal as AbortSignal | undefined);
     const ctx: StepContext = {
-      ...context(adapter, options),
+      adapter,
+      retryTimeoutMs: options.retryTimeoutMs,
       deferDirSync: (dir) => outcome.dirs.push(dir),
       timings: header.timings ? newTimings() : undefined,
       // Retries begun on the main thread count here, and keep their deadline.
@@ -102,18 +116,19 @@ export function runBatch(
   }
   const failed = new Map<string, unknown>();
   const flushed = new Map<string, number>();
+  const timed = outcomes.some((outcome) => outcome.timings);
   for (const outcome of outcomes) {
     if (!outcome.receipt) continue;
     for (const dir of outcome.dirs) {
       if (flushed.has(dir)) continue;
       const ctx = context(adapter, outcome.header.options);
-      const start = performance.now();
+      const start = timed ? performance.now() : 0;
       try {
         runSync(ctx, call("syncDir", [dir], "sync-dir", dir));
       } catch (error) {
         failed.set(dir, error);
       }
-      flushed.set(dir, performance.now() - start);
+      flushed.set(dir, timed ? performance.now() - start : 0);
     }
   }
   return outcomes.map(({ header, receipt, committed, error, dirs, timings }) => {

@@ -10,6 +10,9 @@ import { mountFacts } from "./probe.ts";
 import type { InFlightRename, WriteTicket } from "./_queue.ts";
 import { type Backup, findBackups, linkBackup, pruneBackups } from "./_backups.ts";
 
+/** No codes: a shared empty list, so that the common case allocates none. */
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Linux gives up after 40 links (path_resolution(7)); so do we. */
 const MAX_LINKS = 40;
 
@@ -344,7 +347,9 @@ function* seal(ctx: StepContext, pending: Pending): Steps<void> {
 }
 
 /** Directories whose entries a `"full"` write must flush: the target's, and those `mkdir` changed. */
-function dirsToSync(ctx: StepContext, pending: Pending): string[] {
+function dirsToSync(ctx: StepContext, pending: Pending): readonly string[] {
+  // Almost always just the target's: no Set needed.
+  if (pending.createdDirs.length === 0) return [pending.target.dir];
   const dirs = pending.createdDirs.map((dir) => dirname(dir, ctx.adapter.platform));
   dirs.push(pending.target.dir);
   return [...new Set(dirs)];
@@ -367,25 +372,7 @@ export function* commit(
     : options.durability;
   yield* seal(ctx, pending);
   checkAbort(options.signal);
-  const receipt = (durability: Durability, strategy: WriteReceipt["strategy"], s = false) => ({
-    path: target.path,
-    bytes: pending.bytes,
-    durability,
-    strategy,
-    attempts: ctx.attempts,
-    superseded: s,
-  });
-  // Dropped because a later write committed first: nothing of this one stays.
-  const drop = function* (): Steps<WriteReceipt> {
-    yield* dropBackup(pending);
-    if (pending.inPlace) pending.done = true;
-    else yield* removeTemp(pending);
-    return {
-      ...receipt(ticket.superseded()!, options.overwrite ? "rename" : "link", true),
-      bytes: 0,
-    };
-  };
-  if (ticket.superseded() !== undefined) return yield* drop();
+  if (ticket.superseded() !== undefined) return yield* drop(ctx, pending, ticket);
   let strategy: WriteReceipt["strategy"];
   if (options.overwrite) {
     if (options.backups > 0 && target.old) {
@@ -395,12 +382,12 @@ export function* commit(
       const made = yield* linkBackup(target.path, target.dir, before, adapter.platform);
       if (made) pending.backup = { made, before };
       // Those steps may have waited: a synchronous write may have committed since.
-      if (ticket.superseded() !== undefined) return yield* drop();
+      if (ticket.superseded() !== undefined) return yield* drop(ctx, pending, ticket);
     }
-    const fallbackCodes = options.fallback === "in-place" ? inPlaceCodes(adapter.platform) : [];
+    const fallbackCodes = options.fallback === "in-place" ? inPlaceCodes(adapter.platform) : NONE;
     try {
       if (!(yield* renameAnnounced(ticket, pending.temp, target.path, fallbackCodes))) {
-        return yield* drop();
+        return yield* drop(ctx, pending, ticket);
       }
       pending.done = true;
       ticket.committed(achieved);
@@ -435,7 +422,7 @@ export function* commit(
       yield* dropBackup(pending);
       yield* inPlace(pending, error);
       ticket.committed(options.durability);
-      return receipt(options.durability, "in-place");
+      return receipt(ctx, pending, options.durability, "in-place");
     }
   } else if (pending.inPlace) {
     pending.done = true;
@@ -465,7 +452,39 @@ export function* commit(
   if (pending.backup) {
     yield* pruneBackups([...pending.backup.before, pending.backup.made], options.backups);
   }
-  return receipt(achieved, strategy);
+  return receipt(ctx, pending, achieved, strategy);
+}
+
+/** The receipt of a write that put its content in place. */
+function receipt(
+  ctx: StepContext,
+  pending: Pending,
+  durability: Durability,
+  strategy: WriteReceipt["strategy"],
+): WriteReceipt {
+  return {
+    path: pending.target.path,
+    bytes: pending.bytes,
+    durability,
+    strategy,
+    attempts: ctx.attempts,
+    superseded: false,
+  };
+}
+
+/** A write dropped because a later one committed first: nothing of it stays. */
+function* drop(ctx: StepContext, pending: Pending, ticket: WriteTicket): Steps<WriteReceipt> {
+  yield* dropBackup(pending);
+  if (pending.inPlace) pending.done = true;
+  else yield* removeTemp(pending);
+  return {
+    path: pending.target.path,
+    bytes: 0,
+    durability: ticket.superseded()!,
+    strategy: pending.options.overwrite ? "rename" : "link",
+    attempts: ctx.attempts,
+    superseded: true,
+  };
 }
 
 /**
@@ -480,7 +499,7 @@ export function* renameAnnounced(
   ticket: WriteTicket,
   from: string,
   to: string,
-  fallbackCodes: readonly string[] = [],
+  fallbackCodes: readonly string[] = NONE,
 ): Steps<boolean> {
   const rename: InFlightRename = { from, to, madeBySync: false };
   const settled = ticket.renaming(rename);
