@@ -14,27 +14,10 @@ import type { Durability, ResolvedWriteOptions } from "./options.ts";
 /** How a path as given was resolved to its lane (the `symlinks` option). */
 type Resolution = ResolvedWriteOptions["symlinks"];
 
-/** One write: what to run, and how its caller's promise settles. */
-interface Job<T> {
-  /**
-   * What to run (its closure holds the content). Dropped once the write has
-   * started, and when a later write takes this one's place: a burst keeps
-   * alive only the content of the running and the waiting write, not that of
-   * every write given way to until the burst settles.
-   */
-  task: ((ticket: Ticket) => Promise<T>) | undefined;
-  readonly ticket: Ticket;
-  readonly settle: (outcome: T | Promise<T>) => void;
-  /** Set for a coalescing write: maps a later write's outcome to this one's. */
-  readonly coalesced: ((later: T) => T) | undefined;
-  /** The waiting writes this one took the place of: they settle as it settles. */
-  riders: Job<T>[] | undefined;
-}
-
 /** A place in a lane: the write that will run there when its turn comes. */
 interface Entry<T> {
   /** Until its turn comes, a later coalescing write may take over this place. */
-  job: Job<T>;
+  job: Job<T, unknown>;
   /** Settles with the outcome of the write that ran in this place (set when queued). */
   result: Promise<T>;
 }
@@ -121,17 +104,15 @@ export const SOLO: Ticket = {
   renaming: () => NOTHING,
 };
 
-/**
- * A write's place in a lane. A class, not an object of closures: a burst
- * keeps one ticket per write alive until it settles, so its size counts.
- */
+/** A write's place in a lane. */
 class LaneTicket implements Ticket {
   readonly lane: Lane;
   readonly seq: number;
 
-  constructor(lane: Lane, seq: number) {
+  /** The next place in `lane`. */
+  constructor(lane: Lane) {
     this.lane = lane;
-    this.seq = seq;
+    this.seq = ++lane.issued;
   }
 
   superseded(): Durability | undefined {
@@ -154,6 +135,68 @@ class LaneTicket implements Ticket {
     };
   }
 }
+
+/**
+ * One async write in a lane: its place (the ticket the protocol is given),
+ * what to run, and how its caller's promise settles. One object per write,
+ * not an object of closures: a burst keeps one per write alive until it
+ * settles, so its size counts.
+ */
+class Job<T, A = unknown> extends LaneTicket {
+  /**
+   * What to run, and its argument (which holds the content). Both are
+   * dropped once the write has started, and when a later write takes this
+   * one's place: a burst keeps alive only the content of the running and the
+   * waiting write, not that of every write given way to until it settles.
+   */
+  task: ((ticket: Ticket, arg: A) => Promise<T>) | undefined;
+  arg: A | undefined;
+  /** Settles the caller's promise. */
+  readonly settle: (outcome: T | Promise<T>) => void;
+  /** Set for a coalescing write: maps a later write's outcome to this one's. */
+  readonly coalesced: ((later: T) => T) | undefined;
+  /** The waiting writes this one took the place of: they settle as it settles. */
+  riders: Job<T, A>[] | undefined = undefined;
+
+  constructor(
+    lane: Lane,
+    task: (ticket: Ticket, arg: A) => Promise<T>,
+    arg: A,
+    settle: (outcome: T | Promise<T>) => void,
+    coalesced: ((later: T) => T) | undefined,
+  ) {
+    super(lane);
+    this.task = task;
+    this.arg = arg;
+    this.settle = settle;
+    this.coalesced = coalesced;
+  }
+
+  /** Run the write (once), dropping what it was given; a throw becomes a rejection. */
+  start(): Promise<T> {
+    const { task, arg } = this;
+    this.giveWay();
+    try {
+      return task!(this, arg as A);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Drop what the write was given: it has started, or will never run. */
+  giveWay(): void {
+    this.task = undefined;
+    this.arg = undefined;
+  }
+}
+
+// The resolve function of the promise made last with `keepResolver`: one
+// executor for every promise, so that making one allocates no closure of its
+// own. Read it right after `new Promise(keepResolver)`.
+let resolver: ((outcome: never) => void) | undefined;
+const keepResolver = (resolve: (outcome: never) => void) => {
+  resolver = resolve;
+};
 
 /** What a path as given resolved to: its lane, and the file it names. */
 export interface Alias {
@@ -192,14 +235,15 @@ export class PathQueue {
     lane.aliases.push([names, name]);
   }
 
-  #ticket(key: string): Ticket {
+  /** The lane of `key`, made if there is none, with one more write active on it. */
+  #lane(key: string): Lane {
     let lane = this.#lanes.get(key);
     if (!lane) {
       lane = newLane();
       this.#lanes.set(key, lane);
     }
     lane.active++;
-    return new LaneTicket(lane, ++lane.issued);
+    return lane;
   }
 
   /** Settle the writes a write took the place of with its outcome, each mapped its own way. */
@@ -207,7 +251,7 @@ export class PathQueue {
     const settle = (outcome: (rider: Job<T>) => T | Promise<T>) => {
       for (const rider of riders) {
         rider.settle(outcome(rider));
-        this.#release(key, rider.ticket);
+        this.#release(key, rider.lane);
       }
     };
     result.then(
@@ -216,8 +260,7 @@ export class PathQueue {
     );
   }
 
-  #release(key: string, ticket: Ticket): void {
-    const { lane } = ticket;
+  #release(key: string, lane: Lane): void {
     if (--lane.active === 0 && this.#lanes.get(key) === lane) {
       this.#lanes.delete(key);
       for (const [names, name] of lane.aliases) names.delete(name);
@@ -225,36 +268,47 @@ export class PathQueue {
   }
 
   /**
-   * Run an async write after every async write issued before it on `key`.
-   * With `coalesced`, a write whose turn comes while a later write waits
-   * behind it does not run: it settles as that later write settles, its
-   * outcome mapped through `coalesced`. And while the last write waiting is a
-   * coalescing one that has not started, a coalescing write takes its place:
-   * the one replaced settles as this one settles, mapped the same way.
+   * Run an async write, `task(ticket, arg)`, after every async write issued
+   * before it on `key`. With `coalesced`, a write whose turn comes while a
+   * later write waits behind it does not run: it settles as that later write
+   * settles, its outcome mapped through `coalesced`. And while the last write
+   * waiting is a coalescing one that has not started, a coalescing write
+   * takes its place: the one replaced settles as this one settles, mapped the
+   * same way.
    */
-  run<T>(
+  run<T, A>(
     key: string,
-    task: (ticket: Ticket) => Promise<T>,
+    task: (ticket: Ticket, arg: A) => Promise<T>,
+    arg: A,
     coalesced?: (later: T) => T,
   ): Promise<T> {
-    const ticket = this.#ticket(key);
-    const { lane } = ticket;
-    let settle!: Job<T>["settle"];
-    const outcome = new Promise<T>((resolve) => settle = resolve);
-    const job: Job<T> = { task, ticket, settle, coalesced, riders: undefined };
+    const lane = this.#lane(key);
+    const outcome = new Promise<T>(keepResolver);
+    const settle = resolver as (outcome: T | Promise<T>) => void;
+    const job = new Job<T, A>(lane, task, arg, settle, coalesced);
     const { waiting } = lane;
     const last = waiting.length > lane.head ? waiting[waiting.length - 1] as Entry<T> : undefined;
     // Every entry from `lane.head` on is still waiting for its turn.
     if (coalesced && last?.job.coalesced) {
       // One list per burst, handed on to each write that takes the place.
-      const replaced = last.job;
+      const replaced = last.job as Job<T, A>;
       job.riders = replaced.riders ?? [];
       job.riders.push(replaced);
       replaced.riders = undefined;
-      replaced.task = undefined;
-      last.job = job;
+      replaced.giveWay();
+      last.job = job as Job<T, unknown>;
       return outcome;
     }
+    this.#queue(key, lane, job as Job<T, unknown>, outcome);
+    return outcome;
+  }
+
+  /**
+   * Give `job` a place at the end of its lane. Kept apart from `run`, whose
+   * coalescing path then makes none of the closures made here.
+   */
+  #queue<T>(key: string, lane: Lane, job: Job<T, unknown>, outcome: Promise<T>): void {
+    const { waiting } = lane;
     const entry: Entry<T> = { job, result: outcome };
     waiting.push(entry as Entry<unknown>);
     const turn = lane.tail.then(() => {
@@ -268,10 +322,16 @@ export class PathQueue {
     });
     entry.result = turn.then((later) => {
       const { job } = entry;
-      // The job in a lane's place is never one given way to: it has its task.
-      const result = later ? later.result.then(job.coalesced) : job.task!(job.ticket);
-      // Started (or given way): the lane keeps its entry until it drains, not its content.
-      job.task = undefined;
+      let result: Promise<T>;
+      if (later) {
+        // Given way: it never runs, and keeps nothing of its content.
+        job.giveWay();
+        result = later.result.then(job.coalesced);
+      } else {
+        // The job in a lane's place is never one given way to: it has its task.
+        // Started, the lane keeps its entry until it drains, not its content.
+        result = job.start();
+      }
       job.settle(result);
       if (job.riders) this.#settleRiders(key, job.riders, result);
       return result;
@@ -280,9 +340,8 @@ export class PathQueue {
     entry.result.catch(() => {});
     // A coalesced write gives up its turn at once; the others hold the lane
     // until they finish.
-    const done = () => this.#release(key, entry.job.ticket);
+    const done = () => this.#release(key, lane);
     lane.tail = turn.then((later) => later ? undefined : entry.result).then(done, done);
-    return outcome;
   }
 
   /** The rename an async write to `key` has in flight, if any (see {@linkcode InFlightRename}). */
@@ -295,11 +354,11 @@ export class PathQueue {
     // Nothing queued on this path, and nothing can join it while a
     // synchronous task runs: no lane to make, no later write to tell.
     if (!this.#lanes.has(key)) return task(SOLO);
-    const ticket = this.#ticket(key);
+    const lane = this.#lane(key);
     try {
-      return task(ticket);
+      return task(new LaneTicket(lane));
     } finally {
-      this.#release(key, ticket);
+      this.#release(key, lane);
     }
   }
 }

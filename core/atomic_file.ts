@@ -163,6 +163,7 @@ export class PendingAtomicFile implements AtomicFile {
       const outcome = this.#queue.run(
         key,
         (ticket) => runAsync(this.#ctx, commitOrDiscard(this.#ctx, this.#pending, ticket)),
+        undefined,
       );
       return events ? events.track(outcome, this.#ctx, startedAt, this.path) : outcome;
     }).then(

@@ -22,13 +22,13 @@ import {
   type WriteSyncData,
 } from "./options.ts";
 import { AtomFsError } from "./errors.ts";
-import { bytesOf, sourceOf } from "./_data.ts";
+import { bytesOf, type ChunkSource, sourceOf } from "./_data.ts";
 import { absolute, join, queueKey, toPath } from "./_path.ts";
 import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
 import { WriteEvents } from "./_write_events.ts";
-import { type InFlightRename, PathQueue } from "./_queue.ts";
+import { type InFlightRename, PathQueue, type Ticket } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
@@ -223,6 +223,19 @@ export interface AtomicFs {
   ): Promise<DirectoryRollbackReceipt>;
 }
 
+/** What a queued write needs when its turn comes. */
+interface Queued {
+  readonly content: Uint8Array | ChunkSource;
+  readonly resolved: ResolvedWriteOptions;
+  /** The resolved target, or the absolute path to resolve when the turn comes. */
+  readonly target: Target | string;
+  /** The file the lane writes (the target's path). */
+  readonly realPath: string;
+  readonly key: string;
+  /** The write's context: made at the call when events are published, else at its turn. */
+  ctx: StepContext | undefined;
+}
+
 /**
  * Bind every atomfs function to a filesystem adapter: another runtime's, the
  * in-memory one for tests, or your own wrapper. Writes through one `AtomicFs`
@@ -257,12 +270,15 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       () => runAsync(context(adapter, { retryTimeoutMs }), call("syncDir", [dir], "sync-dir", dir)),
     );
 
-  /** Validate a write's arguments, before any I/O. */
-  function start(path: unknown, options: unknown) {
-    const resolved = resolveWriteOptions(options);
+  /**
+   * Validate a write's path, once its options are resolved (which checks
+   * them), before any I/O; returns the path as given. Two calls rather than
+   * one returning both: a burst of calls allocates no object for it.
+   */
+  function start(path: unknown, resolved: ResolvedWriteOptions): string {
     const given = toPath(path, platform);
     if (resolved.signal?.aborted) throw resolved.signal.reason;
-    return { resolved, given };
+    return given;
   }
 
   /** A write's context: async writes share directory fsyncs; a synchronous one flushes its own. */
@@ -272,7 +288,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   // The target is resolved synchronously, so that writes enter their path's
   // queue in call order even when they name it through different symlinks.
   function prepare(path: unknown, options: unknown) {
-    const { resolved, given } = start(path, options);
+    const resolved = resolveWriteOptions(options);
+    const given = start(path, resolved);
     const ctx = contextOf(resolved, true);
     const target = runSync(ctx, resolveTarget(ctx, given, resolved));
     return { resolved, ctx, target, key: queueKey(target.path, platform) };
@@ -287,7 +304,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   ): Promise<WriteReceipt> {
     try {
       const content = bytesOf(data) ?? sourceOf(data);
-      const { resolved, given } = start(path, options);
+      const resolved = resolveWriteOptions(options);
+      const given = start(path, resolved);
       // Made absolute once, and this one form names the lane, the target and
       // the worker's job: a chdir during a burst cannot split a write.
       const file = absolute(given, cwd, platform);
@@ -339,31 +357,31 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       realPath = target.path;
       key = queueKey(realPath, platform);
     }
+    const queued: Queued = { content, resolved, target, realPath, key, ctx };
     const result = queue.run(
       key,
-      (ticket) => {
-        const skipped = supersededReceipt(realPath, ticket, ctx?.attempts);
-        if (skipped) return Promise.resolve(skipped);
-        const writing = ctx ??= contextOf(resolved, true);
-        const here = () => runAsync(writing, write(writing, target, resolved, content, ticket));
-        if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
-          return here();
-        }
-        return offload.write(
-          key,
-          realPath,
-          target,
-          resolved,
-          content,
-          ticket,
-          here,
-          writing,
-        );
-      },
+      runQueued,
+      queued,
       resolved.coalesce ? coalescedReceipt : undefined,
     );
     if (!known) queue.remember(resolved.symlinks, name, key, realPath);
     return result;
+  }
+
+  /**
+   * A queued write's turn: one function for every write, given what the
+   * write needs, so that a write given way to in a burst makes no closure.
+   */
+  function runQueued(ticket: Ticket, queued: Queued): Promise<WriteReceipt> {
+    const { content, resolved, target, realPath, key } = queued;
+    const skipped = supersededReceipt(realPath, ticket, queued.ctx?.attempts);
+    if (skipped) return Promise.resolve(skipped);
+    const ctx = queued.ctx ??= contextOf(resolved, true);
+    const here = () => runAsync(ctx, write(ctx, target, resolved, content, ticket));
+    if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
+      return here();
+    }
+    return offload.write(key, realPath, target, resolved, content, ticket, here, ctx);
   }
 
   function writeFileSync(
@@ -379,7 +397,8 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
         }`,
       );
     }
-    const { resolved, given } = start(path, options);
+    const resolved = resolveWriteOptions(options);
+    const given = start(path, resolved);
     const ctx = contextOf(resolved, false);
     const startedAt = events.active ? events.start(ctx) : 0;
     try {
@@ -522,7 +541,11 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     // After every write to the file issued before it, and before any issued after.
     resolveRollbackOptions(options); // bad options fail before any I/O
     const { key } = prepare(path, undefined);
-    return await queue.run(key, (ticket) => rollbackFile(adapter, path, options, ticket));
+    return await queue.run(
+      key,
+      (ticket) => rollbackFile(adapter, path, options, ticket),
+      undefined,
+    );
   }
 
   return {
