@@ -63,8 +63,25 @@ export function isAbsolute(path: string, platform: Platform): boolean {
   return platform === "posix" ? root === "/" : /[\\/]$/.test(root);
 }
 
-/** A POSIX separator followed by an empty, `.` or `..` part. */
-const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/;
+/**
+ * Whether a POSIX path has an empty, `.` or `..` part after its leading
+ * separator, or ends with one (a scan of its characters: it runs for every
+ * write, where a regular expression cost more).
+ */
+function notNormal(path: string): boolean {
+  const end = path.length;
+  for (let i = 0; i < end; i++) {
+    if (path.charCodeAt(i) !== 0x2f) continue;
+    // After a "/": end, "/", ".", "./", "..", "../" all make the path not normal.
+    let j = i + 1;
+    if (j === end || path.charCodeAt(j) === 0x2f) return true;
+    if (path.charCodeAt(j) !== 0x2e) continue;
+    j++;
+    if (j < end && path.charCodeAt(j) === 0x2e) j++;
+    if (j === end || path.charCodeAt(j) === 0x2f) return true;
+  }
+  return false;
+}
 
 /**
  * `path` made absolute against the working directory, with `.`, `..` and
@@ -72,7 +89,7 @@ const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/;
  */
 export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
   // Already absolute and normal (no empty, `.` or `..` part, no trailing separator).
-  if (platform === "posix" && path.startsWith("/") && !NOT_NORMAL.test(path)) return path;
+  if (platform === "posix" && path.charCodeAt(0) === 0x2f && !notNormal(path)) return path;
   let full = path;
   if (!isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();
@@ -92,6 +109,10 @@ export function absolute(path: string, cwd: string | (() => string), platform: P
 
 /** The directory part of an absolute, normalised path. */
 export function dirname(path: string, platform: Platform): string {
+  if (platform === "posix") {
+    const cut = path.lastIndexOf("/");
+    return cut < 0 ? "" : cut === 0 ? "/" : path.slice(0, cut);
+  }
   const [root, rest] = splitRoot(path, platform);
   const cut = Math.max(rest.lastIndexOf("/"), platform === "windows" ? rest.lastIndexOf("\\") : -1);
   return cut < 0 ? root : root + rest.slice(0, cut);
@@ -106,6 +127,7 @@ export function basename(path: string, platform: Platform): string {
 
 /** `name` inside the absolute directory `dir`. */
 export function join(dir: string, name: string, platform: Platform): string {
+  if (platform === "posix") return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
   const sep = separator(dir, platform);
   return dir.endsWith("/") || dir.endsWith("\\") ? dir + name : dir + sep + name;
 }

@@ -45,8 +45,8 @@ export interface Pending {
   /** The open temp file; `undefined` once closed. */
   handle: unknown;
   bytes: number;
-  /** Directories `mkdir: true` created, outermost first. */
-  readonly createdDirs: string[];
+  /** Directories `mkdir: true` created, outermost first (a shared empty list until then). */
+  createdDirs: readonly string[];
   /** Set once the temp file has become the target (or been removed): nothing left to clean. */
   done: boolean;
   /**
@@ -123,7 +123,7 @@ function* makeDirs(ctx: StepContext, pending: Pending): Steps<void> {
   for (const dir of missing) {
     try {
       yield* call("mkdir", [dir, 0o777], "mkdir", pending.target.path, "transient", ["EEXIST"]);
-      pending.createdDirs.push(dir);
+      pending.createdDirs = [...pending.createdDirs, dir];
     } catch (error) {
       // Another writer made it first: fine.
       if (codeOf(error) !== "EEXIST") throw error;
@@ -157,7 +157,7 @@ export function* begin(
     temp: "",
     handle: undefined,
     bytes: 0,
-    createdDirs: [],
+    createdDirs: NONE,
     done: false,
   };
   const createMode = (wantedMode(pending) ?? 0o666) & 0o777;

@@ -14,6 +14,11 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const POOL = new Uint8Array(16 * 64);
 let used = POOL.length;
 
+// The name's characters, as codes, rewritten in place for each name: one
+// string is made from them at the end, not one per character.
+const CODES = [...PREFIX + "A".repeat(22) + SUFFIX].map((c) => c.charCodeAt(0));
+const ALPHABET_CODES = [...ALPHABET].map((c) => c.charCodeAt(0));
+
 /** A fresh temp file name (not a path). */
 export function tempName(): string {
   if (used === POOL.length) {
@@ -24,17 +29,17 @@ export function tempName(): string {
   used += 16;
   let bits = 0;
   let value = 0;
-  let out = PREFIX;
+  let at = PREFIX.length;
   for (let i = start; i < used; i++) {
-    value = (value << 8) | POOL[i]!;
+    value = ((value << 8) | POOL[i]!) & 0x3fff;
     bits += 8;
     while (bits >= 6) {
       bits -= 6;
-      out += ALPHABET[(value >> bits) & 63];
+      CODES[at++] = ALPHABET_CODES[(value >> bits) & 63]!;
     }
   }
-  out += ALPHABET[(value << (6 - bits)) & 63];
-  return out + SUFFIX;
+  CODES[at] = ALPHABET_CODES[(value << (6 - bits)) & 63]!;
+  return String.fromCharCode.apply(null, CODES);
 }
 
 /** Whether a directory entry's name is an atomfs temp file. */

@@ -2,6 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { FsCallName } from "../core/adapter.ts";
 import { createAtomicFs } from "../core/atomic_fs.ts";
 import { isTempName, tempName } from "../core/_temp_name.ts";
@@ -168,6 +169,22 @@ test("temp names are hidden, fixed-length, made of portable characters, and uniq
   }
   assert.ok(!isTempName(".atomfs-short.tmp"));
   assert.ok(!isTempName("atomfs-AAAAAAAAAAAAAAAAAAAAAA.tmp"));
+});
+
+test("a temp name carries all 128 random bits: each bit of its base64url payload varies", () => {
+  const any = new Uint8Array(16);
+  const all = new Uint8Array(16).fill(0xff);
+  for (let i = 0; i < 2_000; i++) {
+    const payload = Buffer.from(tempName().slice(".atomfs-".length, -".tmp".length), "base64url");
+    assert.equal(payload.length, 16);
+    for (let b = 0; b < 16; b++) {
+      any[b]! |= payload[b]!;
+      all[b]! &= payload[b]!;
+    }
+  }
+  // A bit lost in the encoding would stay 0 (or 1) in every name.
+  assert.deepEqual([...any], new Array(16).fill(0xff));
+  assert.deepEqual([...all], new Array(16).fill(0));
 });
 
 test("a temp name collision is survived by drawing a new name", async () => {
