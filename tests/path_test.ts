@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { posix, win32 } from "node:path";
-import { absolute } from "../core/_path.ts";
+import { absolute, dirname, join } from "../core/_path.ts";
 
 const PARTS = ["a", "b.c", ".d", "...", "é", ".", "..", "", "e f"];
 
@@ -33,6 +33,36 @@ test("absolute() normalises POSIX paths as path.posix.resolve does", () => {
   assert.ok(checked > 1000);
   // The working directory is asked for only when the path is relative.
   assert.equal(absolute("/a/b", () => assert.fail("cwd asked"), "posix"), "/a/b");
+});
+
+test("absolute() normalises repeated separators and dot parts anywhere in a POSIX path", () => {
+  for (
+    const path of [
+      "//a",
+      "/a//b",
+      "/a/b//",
+      "/a/./b",
+      "/a/../b",
+      "/a/b/..",
+      "/a/b/.",
+      "/.../a",
+      "/a/..b/c",
+      "/a/b../c",
+      "/.a/.b",
+      "/a/.",
+    ]
+  ) {
+    assert.equal(absolute(path, "/cwd", "posix"), posix.resolve("/cwd", path), path);
+  }
+});
+
+test("dirname() and join() on POSIX paths agree with path.posix", () => {
+  for (const path of ["/", "/a", "/a/b", "/a/b.c/d e", "/.a/..b/c"]) {
+    assert.equal(dirname(path, "posix"), posix.dirname(path), path);
+    assert.equal(join(path, "n", "posix"), posix.join(path, "n"), path);
+  }
+  // A backslash is an ordinary character in a POSIX name, not a separator.
+  assert.equal(join("/a\\", "n", "posix"), "/a\\/n");
 });
 
 test("absolute() normalises Windows paths as path.win32.resolve does", () => {
