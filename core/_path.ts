@@ -63,25 +63,8 @@ export function isAbsolute(path: string, platform: Platform): boolean {
   return platform === "posix" ? root === "/" : /[\\/]$/.test(root);
 }
 
-/**
- * Whether a POSIX path has an empty, `.` or `..` part after its leading
- * separator, or ends with one (a scan of its characters: it runs for every
- * write, where a regular expression cost more).
- */
-function notNormal(path: string): boolean {
-  const end = path.length;
-  for (let i = 0; i < end; i++) {
-    if (path.charCodeAt(i) !== 0x2f) continue;
-    // After a "/": end, "/", ".", "./", "..", "../" all make the path not normal.
-    let j = i + 1;
-    if (j === end || path.charCodeAt(j) === 0x2f) return true;
-    if (path.charCodeAt(j) !== 0x2e) continue;
-    j++;
-    if (j < end && path.charCodeAt(j) === 0x2e) j++;
-    if (j === end || path.charCodeAt(j) === 0x2f) return true;
-  }
-  return false;
-}
+/** A POSIX separator followed by an empty, `.` or `..` part. */
+const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/;
 
 /**
  * `path` made absolute against the working directory, with `.`, `..` and
@@ -89,7 +72,7 @@ function notNormal(path: string): boolean {
  */
 export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
   // Already absolute and normal (no empty, `.` or `..` part, no trailing separator).
-  if (platform === "posix" && path.charCodeAt(0) === 0x2f && !notNormal(path)) return path;
+  if (platform === "posix" && path.startsWith("/") && !NOT_NORMAL.test(path)) return path;
   let full = path;
   if (!isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();
