@@ -138,11 +138,12 @@ class LaneTicket implements Ticket {
 
 /**
  * One async write in a lane: its place (the ticket the protocol is given),
- * what to run, and how its caller's promise settles. One object per write,
- * not an object of closures: a burst keeps one per write alive until it
- * settles, so its size counts.
+ * what to run, and how its caller's promise settles. A plain object: made
+ * from a literal, it is cheaper to make than a class instance in the first,
+ * interpreted calls of a burst.
  */
-class Job<T, A = unknown> extends LaneTicket {
+interface Job<T, A = unknown> {
+  readonly ticket: LaneTicket;
   /**
    * What to run, and its argument (which holds the content). Both are
    * dropped once the write has started, and when a later write takes this
@@ -156,37 +157,18 @@ class Job<T, A = unknown> extends LaneTicket {
   /** Set for a coalescing write: maps a later write's outcome to this one's. */
   readonly coalesced: ((later: T) => T) | undefined;
   /** The waiting writes this one took the place of: they settle as it settles. */
-  riders: Job<T, A>[] | undefined = undefined;
+  riders: Job<T, A>[] | undefined;
+}
 
-  constructor(
-    lane: Lane,
-    task: (ticket: Ticket, arg: A) => Promise<T>,
-    arg: A,
-    settle: (outcome: T | Promise<T>) => void,
-    coalesced: ((later: T) => T) | undefined,
-  ) {
-    super(lane);
-    this.task = task;
-    this.arg = arg;
-    this.settle = settle;
-    this.coalesced = coalesced;
-  }
-
-  /** Run the write (once), dropping what it was given; a throw becomes a rejection. */
-  start(): Promise<T> {
-    const { task, arg } = this;
-    this.giveWay();
-    try {
-      return task!(this, arg as A);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** Drop what the write was given: it has started, or will never run. */
-  giveWay(): void {
-    this.task = undefined;
-    this.arg = undefined;
+/** Run a write (once), dropping what it was given; a throw becomes a rejection. */
+function start<T, A>(job: Job<T, A>): Promise<T> {
+  const { task, arg } = job;
+  job.task = undefined;
+  job.arg = undefined;
+  try {
+    return task!(job.ticket, arg as A);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
@@ -251,7 +233,7 @@ export class PathQueue {
     const settle = (outcome: (rider: Job<T>) => T | Promise<T>) => {
       for (const rider of riders) {
         rider.settle(outcome(rider));
-        this.#release(key, rider.lane);
+        this.#release(key, rider.ticket.lane);
       }
     };
     result.then(
@@ -285,7 +267,14 @@ export class PathQueue {
     const lane = this.#lane(key);
     const outcome = new Promise<T>(keepResolver);
     const settle = resolver as (outcome: T | Promise<T>) => void;
-    const job = new Job<T, A>(lane, task, arg, settle, coalesced);
+    const job: Job<T, A> = {
+      ticket: new LaneTicket(lane),
+      task,
+      arg,
+      settle,
+      coalesced,
+      riders: undefined,
+    };
     const { waiting } = lane;
     const last = waiting.length > lane.head ? waiting[waiting.length - 1] as Entry<T> : undefined;
     // Every entry from `lane.head` on is still waiting for its turn.
@@ -295,7 +284,8 @@ export class PathQueue {
       job.riders = replaced.riders ?? [];
       job.riders.push(replaced);
       replaced.riders = undefined;
-      replaced.giveWay();
+      replaced.task = undefined;
+      replaced.arg = undefined;
       last.job = job as Job<T, unknown>;
       return outcome;
     }
@@ -325,12 +315,13 @@ export class PathQueue {
       let result: Promise<T>;
       if (later) {
         // Given way: it never runs, and keeps nothing of its content.
-        job.giveWay();
+        job.task = undefined;
+        job.arg = undefined;
         result = later.result.then(job.coalesced);
       } else {
         // The job in a lane's place is never one given way to: it has its task.
         // Started, the lane keeps its entry until it drains, not its content.
-        result = job.start();
+        result = start(job);
       }
       job.settle(result);
       if (job.riders) this.#settleRiders(key, job.riders, result);
