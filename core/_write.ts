@@ -47,7 +47,15 @@ export function supersededReceipt(
 
 /** The receipt of a write coalesced into a later one: that write's outcome, marked superseded. */
 export function coalescedReceipt(later: WriteReceipt): WriteReceipt {
-  return { ...later, bytes: 0, superseded: true };
+  // Field by field, not a spread: a burst makes one per write given way to.
+  return {
+    path: later.path,
+    bytes: 0,
+    durability: later.durability,
+    strategy: later.strategy,
+    attempts: later.attempts,
+    superseded: true,
+  };
 }
 
 /**
