@@ -21,7 +21,13 @@ import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import type { StepContext, StepTimings } from "./_steps.ts";
 import { type OffloadInit, SLOT } from "./_offload_worker.ts";
-import { errorFromWire, JobEncoder, type JobHeader, ResultDecoder } from "./_wire.ts";
+import {
+  errorFromWire,
+  JobEncoder,
+  type JobHeader,
+  ResultDecoder,
+  type WireOptions,
+} from "./_wire.ts";
 import { supersededReceipt } from "./_write.ts";
 
 /** Writes of more bytes than this run on the main thread's async path. */
@@ -108,6 +114,8 @@ export class Offloader {
   #nextId = 1;
   readonly #jobs = new JobEncoder();
   readonly #results = new ResultDecoder();
+  #lastOptions: ResolvedWriteOptions | undefined;
+  #lastWire: WireOptions | undefined;
 
   constructor(spawner: OffloadSpawner) {
     this.#spawner = spawner;
@@ -181,7 +189,8 @@ export class Offloader {
     ctx: StepContext,
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    const { signal, coalesce: _, ...wire } = options;
+    const { signal } = options;
+    const wire = this.#wireOf(options);
     const { timings, attempts, retryUntil } = ctx;
     return new Promise<WriteReceipt>((resolve, reject) => {
       const flight: Flight = {
@@ -212,13 +221,30 @@ export class Offloader {
     });
   }
 
+  /**
+   * The options as they cross to the worker (no signal, no coalescing),
+   * frozen: the same object for the same resolved options, which a burst or
+   * a run of writes shares, so the job encoder finds them unchanged at once.
+   */
+  #wireOf(options: ResolvedWriteOptions): WireOptions {
+    if (options === this.#lastOptions) return this.#lastWire!;
+    const { signal, coalesce: _, ...wire } = options;
+    const frozen = Object.freeze(wire);
+    // Options with a signal are never reused (nor kept alive here).
+    if (signal === undefined) {
+      this.#lastOptions = options;
+      this.#lastWire = frozen;
+    }
+    return frozen;
+  }
+
   /** Put a write in a worker's ring; false if there is no room now (or no worker). */
   #dispatch(flight: Flight): boolean {
     const thread = this.#pick();
     if (!thread) return false;
     const slot = thread.free.pop();
     if (slot === undefined) return false;
-    const parts = this.#jobs.parts({ ...flight.header, id: flight.id, slot }, flight.data);
+    const parts = this.#jobs.parts(flight.header, flight.id, slot, flight.data);
     Atomics.store(thread.flags, slot, SLOT.QUEUED);
     if (!thread.jobs.push(parts)) {
       Atomics.store(thread.flags, slot, SLOT.FREE);

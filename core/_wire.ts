@@ -170,18 +170,25 @@ export class JobEncoder {
    * The parts of one job record (for `Ring.push`, which copies them at once:
    * the parts are reused by the next call).
    */
-  parts(header: JobHeader, data: Uint8Array): Uint8Array[] {
+  parts(
+    header: Omit<JobHeader, "id" | "slot">,
+    id: number,
+    slot: number,
+    data: Uint8Array,
+  ): Uint8Array[] {
     const { target, options } = header;
     if (
-      target !== this.#target || this.#options === undefined || !sameOptions(options, this.#options)
+      target !== this.#target || this.#options === undefined ||
+      // The same object: the main thread keeps one, frozen, per resolved options.
+      (options !== this.#options && !sameOptions(options, this.#options))
     ) {
       this.#spec = encoder.encode(JSON.stringify({ target, options }));
       this.#target = target;
       this.#options = options;
     }
     const fixed = this.#fixed;
-    fixed.setInt32(0, header.id, true);
-    fixed.setInt32(4, header.slot, true);
+    fixed.setInt32(0, id, true);
+    fixed.setInt32(4, slot, true);
     fixed.setInt32(8, (header.signal ? SIGNAL : 0) | (header.timings ? TIMED : 0), true);
     fixed.setInt32(12, this.#spec.length, true);
     fixed.setInt32(16, header.attempts, true);

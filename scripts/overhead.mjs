@@ -106,7 +106,7 @@ async function ways(dir, path) {
   const flags = new Int32Array(new SharedArrayBuffer(4));
   let ids = 0;
   const offloaded = (data) => {
-    const parts = jobs.parts({ ...header, id: ids++, slot: 0 }, data);
+    const parts = jobs.parts(header, ids++, 0, data);
     const record = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
     let at = 0;
     for (const part of parts) record.set(part, (at += part.length) - part.length);

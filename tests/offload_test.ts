@@ -289,7 +289,7 @@ test("job records carry each write's header and content, also when the options c
   const wire = wirePair();
   for (const [i, header] of headers.entries()) {
     const data = new TextEncoder().encode(`content ${i}`.repeat(i));
-    const job = decoder.decode(wire.send(encoder.parts(header, data)));
+    const job = decoder.decode(wire.send(encoder.parts(header, header.id, header.slot, data)));
     // Absent and undefined fields are the same to the reader.
     assert.deepEqual(plain(job.header), plain(header), `header ${header.id}`);
     assert.deepEqual([...job.data], [...data], `content ${header.id}`);
@@ -315,7 +315,9 @@ test("a change to any write option reaches the worker (every option is compared)
       timings: false,
       attempts: 1,
     };
-    const job = decoder.decode(wire.send(encoder.parts(header, new Uint8Array(1))));
+    const job = decoder.decode(
+      wire.send(encoder.parts(header, header.id, header.slot, new Uint8Array(1))),
+    );
     wire.done();
     return plain(job.header.options);
   };
