@@ -12,7 +12,8 @@
 //                   (core/_steps.ts), as one generator
 //   offloaded       what the offload worker does for each write of scenario A:
 //                   decode its job record and run it as a batch of one
-//                   (runBatch); the hand-over itself is not included
+//                   (runBatch); the hand-over itself, and the main thread's
+//                   part (encoding the record), are not included
 //   atomfs          writeFileSync
 //
 // floor-contract and floor-steps make their calls through the runtime's own
@@ -97,19 +98,18 @@ async function ways(dir, path) {
     yield* call("rename", [name, path], "rename", path, "replace");
     yield* call("syncDir", [dir], "sync-dir", path);
   }
-  // A job record as the main thread writes it into the ring, decoded and run
-  // as the offload worker does.
+  // A job record as the main thread writes it into the ring (made once: in a
+  // run of writes to one file only the content changes, which the main thread
+  // copies in), decoded and run as the offload worker does.
   const { signal: _s, coalesce: _c, ...wire } = resolveWriteOptions(undefined);
   const header = { target: path, options: wire, signal: false, timings: false, attempts: 1 };
-  const jobs = new JobEncoder();
   const decoder = new JobDecoder();
   const flags = new Int32Array(new SharedArrayBuffer(4));
-  let ids = 0;
+  const parts = new JobEncoder().parts(header, 1, 0, new Uint8Array(1024));
+  const record = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  for (let i = 0, at = 0; i < parts.length; at += parts[i].length, i++) record.set(parts[i], at);
   const offloaded = (data) => {
-    const parts = jobs.parts(header, ids++, 0, data);
-    const record = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-    let at = 0;
-    for (const part of parts) record.set(part, (at += part.length) - part.length);
+    record.set(data, record.length - data.length);
     const [outcome] = runBatch(adapter, [decoder.decode(record)], flags);
     if (!outcome.receipt) throw new Error(`offloaded write failed: ${JSON.stringify(outcome)}`);
   };
