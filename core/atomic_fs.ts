@@ -28,7 +28,7 @@ import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
 import { WriteEvents } from "./_write_events.ts";
-import { type InFlightRename, PathQueue, type Ticket } from "./_queue.ts";
+import { type Alias, type InFlightRename, PathQueue, type Ticket } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
@@ -232,8 +232,8 @@ interface Queued {
   /** The file the lane writes (the target's path). */
   readonly realPath: string;
   readonly key: string;
-  /** The write's context: made at the call when events are published, else at its turn. */
-  ctx: StepContext | undefined;
+  /** The write's context, when made at the call (events are published, or the path was resolved). */
+  readonly ctx: StepContext | undefined;
 }
 
 /**
@@ -256,6 +256,15 @@ interface Queued {
  */
 export function createAtomicFs(adapter: FsAdapter): AtomicFs {
   const queue = new PathQueue();
+  /** The task shared by writes joining a busy lane with the same options (see `enqueue`). */
+  let joining:
+    | {
+      readonly known: Alias;
+      readonly resolved: ResolvedWriteOptions;
+      readonly file: string;
+      readonly run: (ticket: Ticket, content: Uint8Array | ChunkSource) => Promise<WriteReceipt>;
+    }
+    | undefined;
   const { platform } = adapter;
   const cwd = () => adapter.cwd();
   const dirs = new DirSyncer();
@@ -357,26 +366,60 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       realPath = target.path;
       key = queueKey(realPath, platform);
     }
+    const coalesced = resolved.coalesce ? coalescedReceipt : undefined;
+    if (known && ctx === undefined) {
+      // Joining a busy lane, as every call of a burst after the first does:
+      // the same options to the same file share one task, given the content
+      // alone, so such a call makes no object of its own here.
+      let joined = joining;
+      if (
+        joined === undefined || joined.known !== known || joined.resolved !== resolved ||
+        joined.file !== file
+      ) {
+        joined = joining = joinLane(known, resolved, file);
+      }
+      return queue.run(key, joined.run, content, coalesced);
+    }
     const queued: Queued = { content, resolved, target, realPath, key, ctx };
-    const result = queue.run(
-      key,
-      runQueued,
-      queued,
-      resolved.coalesce ? coalescedReceipt : undefined,
-    );
+    const result = queue.run(key, runQueued, queued, coalesced);
     if (!known) queue.remember(resolved.symlinks, name, key, realPath);
     return result;
   }
 
   /**
-   * A queued write's turn: one function for every write, given what the
-   * write needs, so that a write given way to in a burst makes no closure.
+   * The task shared by writes to `file` joining the busy lane `known` with
+   * options `resolved`. Made here, not in `enqueue`, whose every call would
+   * otherwise make the closure's context.
    */
+  function joinLane(known: Alias, resolved: ResolvedWriteOptions, file: string) {
+    const { key, path } = known;
+    const run = (ticket: Ticket, content: Uint8Array | ChunkSource) =>
+      turn(ticket, content, resolved, file, path, key, undefined);
+    return { known, resolved, file, run };
+  }
+
+  /** A queued write's turn, given what it needs in one object. */
   function runQueued(ticket: Ticket, queued: Queued): Promise<WriteReceipt> {
-    const { content, resolved, target, realPath, key } = queued;
-    const skipped = supersededReceipt(realPath, ticket, queued.ctx?.attempts);
+    const { content, resolved, target, realPath, key, ctx } = queued;
+    return turn(ticket, content, resolved, target, realPath, key, ctx);
+  }
+
+  /**
+   * A queued write's turn: dropped if a later write committed first, else
+   * run in a worker or here. `ctx` is its context when it has one already.
+   */
+  function turn(
+    ticket: Ticket,
+    content: Uint8Array | ChunkSource,
+    resolved: ResolvedWriteOptions,
+    target: Target | string,
+    realPath: string,
+    key: string,
+    made: StepContext | undefined,
+  ): Promise<WriteReceipt> {
+    const skipped = supersededReceipt(realPath, ticket, made?.attempts);
     if (skipped) return Promise.resolve(skipped);
-    const ctx = queued.ctx ??= contextOf(resolved, true);
+    const ctx = made ?? contextOf(resolved, true);
     const here = () => runAsync(ctx, write(ctx, target, resolved, content, ticket));
     if (!offload || !(content instanceof Uint8Array) || !offload.accepts(content.length)) {
       return here();

@@ -254,3 +254,26 @@ test("the queue keeps alive only the content of the running and the waiting writ
   assert.equal(receipts[HELD + 1]!.superseded, true);
   assert.equal(receipts.at(-1)!.superseded, false);
 });
+
+test("writes joining a busy lane each keep their own options and content", async () => {
+  // Writes issued while the lane is busy share one task per options and
+  // file: a change of options (or of file) in the middle must not reuse the
+  // previous one's.
+  const mem = memoryAdapter();
+  const fs = createAtomicFs(mem);
+  const modes: number[] = [];
+  const done = [
+    fs.writeFile("/t", "a", { mode: 0o600 }),
+    fs.writeFile("/t", "b", { mode: 0o640 }),
+    fs.writeFile("/u", "x", { mode: 0o600 }),
+    fs.writeFile("/t", "c", { mode: 0o640 }),
+    fs.writeFile("/t", "d", { mode: 0o644 }),
+  ].map((write, i) =>
+    write.then((receipt) => {
+      modes[i] = mem.sync.lstat(receipt.path).mode;
+      return decoder.decode(mem.sync.readFile(receipt.path));
+    })
+  );
+  assert.deepEqual(await Promise.all(done), ["a", "b", "x", "c", "d"]);
+  assert.deepEqual(modes, [0o600, 0o640, 0o600, 0o640, 0o644]);
+});
