@@ -230,20 +230,24 @@ export class PathQueue {
 
   /** Settle the writes a write took the place of with its outcome, each mapped its own way. */
   #settleRiders<T>(key: string, riders: Job<T>[], result: Promise<T>): void {
-    const settle = (outcome: (rider: Job<T>) => T | Promise<T>) => {
-      for (const rider of riders) {
-        rider.settle(outcome(rider));
-        this.#release(key, rider.ticket.lane);
-      }
-    };
+    // One lane for all of them; it lets them go together, after the loop.
+    const { lane } = riders[0]!.ticket;
     result.then(
-      (value) => settle((rider) => rider.coalesced!(value)),
-      (error) => settle(() => Promise.reject(error)),
+      (value) => {
+        for (const rider of riders) rider.settle(rider.coalesced!(value));
+        this.#release(key, lane, riders.length);
+      },
+      (error) => {
+        const failed = Promise.reject(error);
+        for (const rider of riders) rider.settle(failed);
+        this.#release(key, lane, riders.length);
+      },
     );
   }
 
-  #release(key: string, lane: Lane): void {
-    if (--lane.active === 0 && this.#lanes.get(key) === lane) {
+  /** `writes` writes of `lane` are done; the lane goes once none is left. */
+  #release(key: string, lane: Lane, writes = 1): void {
+    if ((lane.active -= writes) === 0 && this.#lanes.get(key) === lane) {
       this.#lanes.delete(key);
       for (const [names, name] of lane.aliases) names.delete(name);
     }
