@@ -4,14 +4,11 @@ import type { FileStat } from "./adapter.ts";
 import { AtomFsError } from "./errors.ts";
 import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
 import { absolute, dirname, join, resolveLink } from "./_path.ts";
-import { call, codeOf, type StepContext, type Steps, wait } from "./_steps.ts";
+import { call, codeOf, NONE, type StepContext, type Steps, wait } from "./_steps.ts";
 import { tempName } from "./_temp_name.ts";
 import { mountFacts } from "./probe.ts";
 import type { InFlightRename, WriteTicket } from "./_queue.ts";
 import { type Backup, findBackups, linkBackup, pruneBackups } from "./_backups.ts";
-
-/** No codes: a shared empty list, so that the common case allocates none. */
-const NONE: readonly string[] = Object.freeze([]);
 
 /** Linux gives up after 40 links (path_resolution(7)); so do we. */
 const MAX_LINKS = 40;

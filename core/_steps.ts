@@ -92,7 +92,8 @@ function timed(ctx: StepContext, name: FsCallName, start: number): void {
   if (kind) ctx.timings![kind] += performance.now() - start;
 }
 
-const NONE: readonly string[] = Object.freeze([]);
+/** No codes: one shared empty list, so that a call naming none allocates none. */
+export const NONE: readonly string[] = Object.freeze([]);
 
 /** Make one filesystem call and return its result. */
 export function* call<K extends FsCallName>(
