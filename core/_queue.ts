@@ -160,11 +160,16 @@ interface Job<T, A = unknown> {
   riders: Job<T, A>[] | undefined;
 }
 
+/** Drop what a write was given (its content): it has started, or will never run. */
+function giveWay<T, A>(job: Job<T, A>): void {
+  job.task = undefined;
+  job.arg = undefined;
+}
+
 /** Run a write (once), dropping what it was given; a throw becomes a rejection. */
 function start<T, A>(job: Job<T, A>): Promise<T> {
   const { task, arg } = job;
-  job.task = undefined;
-  job.arg = undefined;
+  giveWay(job);
   try {
     return task!(job.ticket, arg as A);
   } catch (error) {
@@ -288,8 +293,7 @@ export class PathQueue {
       job.riders = replaced.riders ?? [];
       job.riders.push(replaced);
       replaced.riders = undefined;
-      replaced.task = undefined;
-      replaced.arg = undefined;
+      giveWay(replaced);
       last.job = job as Job<T, unknown>;
       return outcome;
     }
@@ -319,8 +323,7 @@ export class PathQueue {
       let result: Promise<T>;
       if (later) {
         // Given way: it never runs, and keeps nothing of its content.
-        job.task = undefined;
-        job.arg = undefined;
+        giveWay(job);
         result = later.result.then(job.coalesced);
       } else {
         // The job in a lane's place is never one given way to: it has its task.
