@@ -21,13 +21,7 @@ import type { Ticket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import type { StepContext, StepTimings } from "./_steps.ts";
 import { type OffloadInit, SLOT } from "./_offload_worker.ts";
-import {
-  errorFromWire,
-  JobEncoder,
-  type JobHeader,
-  ResultDecoder,
-  type WireOptions,
-} from "./_wire.ts";
+import { errorFromWire, JobEncoder, type JobHeader, ResultDecoder, toWire } from "./_wire.ts";
 import { supersededReceipt } from "./_write.ts";
 
 /** Writes of more bytes than this run on the main thread's async path. */
@@ -114,8 +108,6 @@ export class Offloader {
   #nextId = 1;
   readonly #jobs = new JobEncoder();
   readonly #results = new ResultDecoder();
-  #lastOptions: ResolvedWriteOptions | undefined;
-  #lastWire: WireOptions | undefined;
 
   constructor(spawner: OffloadSpawner) {
     this.#spawner = spawner;
@@ -190,7 +182,7 @@ export class Offloader {
   ): Promise<WriteReceipt> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const { signal } = options;
-    const wire = this.#wireOf(options);
+    const wire = toWire(options);
     const { timings, attempts, retryUntil } = ctx;
     return new Promise<WriteReceipt>((resolve, reject) => {
       const flight: Flight = {
@@ -219,23 +211,6 @@ export class Offloader {
         else this.#backlog.push(flight);
       }
     });
-  }
-
-  /**
-   * The options as they cross to the worker (no signal, no coalescing),
-   * frozen: the same object for the same resolved options, which a burst or
-   * a run of writes shares, so the job encoder finds them unchanged at once.
-   */
-  #wireOf(options: ResolvedWriteOptions): WireOptions {
-    if (options === this.#lastOptions) return this.#lastWire!;
-    const { signal, coalesce: _, ...wire } = options;
-    const frozen = Object.freeze(wire);
-    // Options with a signal are never reused (nor kept alive here).
-    if (signal === undefined) {
-      this.#lastOptions = options;
-      this.#lastWire = frozen;
-    }
-    return frozen;
   }
 
   /** Put a write in a worker's ring; false if there is no room now (or no worker). */

@@ -7,19 +7,19 @@
 // reported.
 
 import type { FsAdapter } from "./adapter.ts";
-import type { Durability, ResolvedWriteOptions, WriteReceipt } from "./options.ts";
+import type { Durability, WriteReceipt } from "./options.ts";
 import { sharedFlushError } from "./_protocol.ts";
 import { SOLO, type WriteTicket } from "./_queue.ts";
 import { Ring } from "./_ring.ts";
 import { call, newTimings, runSync, type StepContext, type StepTimings } from "./_steps.ts";
 import {
   errorToWire,
+  fromWire,
   type Job,
   JobDecoder,
   type JobHeader,
   type JobResult,
   ResultEncoder,
-  type WireOptions,
 } from "./_wire.ts";
 import { context, write } from "./_write.ts";
 
@@ -36,22 +36,6 @@ export const SLOT = {
 } as const;
 
 const ABORT = Symbol("aborted");
-
-// The options of the last job without a signal, as the protocol takes them:
-// the decoder hands the same wire options on while they do not change, so a
-// run of writes to one file makes them once.
-let lastWire: WireOptions | undefined;
-let lastOptions: ResolvedWriteOptions | undefined;
-
-/** A job's options as the protocol takes them: never coalescing, with its signal if any. */
-function optionsOf(wire: WireOptions, signal: AbortSignal | undefined): ResolvedWriteOptions {
-  if (signal) return { ...wire, coalesce: false, signal };
-  if (wire !== lastWire || lastOptions === undefined) {
-    lastOptions = Object.freeze({ ...wire, coalesce: false, signal: undefined });
-    lastWire = wire;
-  }
-  return lastOptions;
-}
 
 /**
  * Run a batch of writes, each whole, then flush every directory they renamed
@@ -83,7 +67,7 @@ export function runBatch(
         reason: ABORT,
       }
       : undefined;
-    const options = optionsOf(header.options, signal as AbortSignal | undefined);
+    const options = fromWire(header.options, signal as AbortSignal | undefined);
     const ctx: StepContext = {
       adapter,
       retryTimeoutMs: options.retryTimeoutMs,

@@ -21,6 +21,39 @@ import { sameBytes } from "./_data.ts";
 /** Options as they cross to the worker (a signal cannot: its slot stands for it). */
 export type WireOptions = Omit<ResolvedWriteOptions, "signal" | "coalesce">;
 
+// Each direction keeps its last conversion: a run of writes with the same
+// options (the same frozen object on the main thread, the same decoded one in
+// the worker) converts them once. Options with a signal are never kept.
+let lastResolved: ResolvedWriteOptions | undefined;
+let lastWire: WireOptions | undefined;
+let lastDecoded: WireOptions | undefined;
+let lastOptions: ResolvedWriteOptions | undefined;
+
+/**
+ * Main thread: the options as they cross to the worker, frozen, so that the
+ * job encoder finds an unchanged set by identity.
+ */
+export function toWire(options: ResolvedWriteOptions): WireOptions {
+  if (options === lastResolved) return lastWire!;
+  const { signal, coalesce: _, ...wire } = options;
+  const frozen = Object.freeze(wire);
+  if (signal === undefined) {
+    lastResolved = options;
+    lastWire = frozen;
+  }
+  return frozen;
+}
+
+/** Worker: a job's options as the protocol takes them, never coalescing, with its signal if any. */
+export function fromWire(wire: WireOptions, signal: AbortSignal | undefined): ResolvedWriteOptions {
+  if (signal) return { ...wire, coalesce: false, signal };
+  if (wire !== lastDecoded || lastOptions === undefined) {
+    lastOptions = Object.freeze({ ...wire, coalesce: false, signal: undefined });
+    lastDecoded = wire;
+  }
+  return lastOptions;
+}
+
 /** What the worker is told about a write; the content follows it in the record. */
 export interface JobHeader {
   readonly id: number;
