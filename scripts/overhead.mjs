@@ -21,16 +21,22 @@
 //
 // In the main thread (default), or inside one worker thread that the main
 // thread wakes for each write as the offload worker is woken (--worker), where
-// every write starts cold. Node runs the npm build (npm run build first); Deno
-// and Bun the TypeScript sources.
+// every write starts cold. --immediate yields to the event loop (setImmediate)
+// before each write in the main thread, as scenario A's synchronous contenders
+// do. --outside also reports, for each way but the floor, the time a write
+// spends outside its filesystem calls (its JavaScript): the adapter's calls are
+// timed one by one, and atomfs runs as createAtomicFs over that timed adapter.
+// Node runs the npm build (npm run build first); Deno and Bun the TypeScript
+// sources.
 //
-//   node scripts/overhead.mjs [--worker] [--writes=3000]
-//   deno run -A scripts/overhead.mjs [--worker]
-//   bun scripts/overhead.mjs [--worker]
+//   node scripts/overhead.mjs [--worker | --immediate] [--outside] [--writes=3000]
+//   deno run -A scripts/overhead.mjs [--worker | --immediate] [--outside]
+//   bun scripts/overhead.mjs [--worker | --immediate] [--outside]
 
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { floorWriteFileSync } from "../bench/_floor.mjs";
 import { median } from "../bench/_report.mjs";
@@ -39,9 +45,12 @@ const ts = typeof globalThis.Deno !== "undefined" || typeof globalThis.Bun !== "
 const library = (name) =>
   new URL(`../${ts ? name : `dist/${name.replace(/\.ts$/, ".js")}`}`, import.meta.url).href;
 
-/** The four ways, each a function of the content, replacing `path` in `dir`. */
-async function ways(dir, path) {
-  const { writeFileSync } = await import(library("mod.ts"));
+/**
+ * The ways, each a function of the content, replacing `path` in `dir`; with
+ * `clock`, their adapter calls are timed into it (see `timedAdapter`).
+ */
+async function ways(dir, path, clock) {
+  const { createAtomicFs, writeFileSync } = await import(library("mod.ts"));
   const { call, runSync } = await import(library("core/_steps.ts"));
   const { context } = await import(library("core/_write.ts"));
   const { runBatch } = await import(library("core/_offload_worker.ts"));
@@ -49,8 +58,11 @@ async function ways(dir, path) {
   const { resolveWriteOptions } = await import(library("core/options.ts"));
   const deno = typeof globalThis.Deno !== "undefined";
   const { nodeAdapter } = await import(library("adapters/node.ts"));
-  const adapter = deno ? (await import(library("adapters/deno.ts"))).denoAdapter : nodeAdapter;
+  const plain = deno ? (await import(library("adapters/deno.ts"))).denoAdapter : nodeAdapter;
+  const adapter = clock ? timedAdapter(plain, clock) : plain;
   const calls = adapter.sync;
+  // With the calls timed, writeFileSync must go through the timed adapter too.
+  const timedFs = clock ? createAtomicFs(adapter) : undefined;
   let temps = 0;
   const temp = () => `${dir}/.overhead-${temps++}.tmp`;
   // What the temp file got against what the new file must have, as the protocol compares them.
@@ -119,16 +131,39 @@ async function ways(dir, path) {
     "floor-contract": contract,
     "floor-steps": (data) => runSync(context(adapter, { retryTimeoutMs: 10_000 }), steps(data)),
     offloaded,
-    atomfs: (data) => writeFileSync(path, data),
+    atomfs: timedFs
+      ? (data) => timedFs.writeFileSync(path, data)
+      : (data) => writeFileSync(path, data),
   };
 }
 
-/** Run `writes` writes, alternating the ways; `between` runs before each. */
-async function measure(dir, writes, between) {
+/** `adapter` with each synchronous call's time added to `clock.inside` (ms). */
+function timedAdapter(adapter, clock) {
+  const sync = {};
+  for (const [name, fn] of Object.entries(adapter.sync)) {
+    sync[name] = (...args) => {
+      const start = performance.now();
+      try {
+        return fn(...args);
+      } finally {
+        clock.inside += performance.now() - start;
+      }
+    };
+  }
+  return { ...adapter, sync };
+}
+
+/**
+ * Run `writes` writes, alternating the ways; `between` runs before each. With
+ * `outside`, also the medians of the time spent outside the filesystem calls.
+ */
+async function measure(dir, writes, between, outside = false) {
   const path = `${dir}/target.bin`;
-  const all = await ways(dir, path);
+  const clock = outside ? { inside: 0 } : undefined;
+  const all = await ways(dir, path, clock);
   const names = Object.keys(all);
   const times = Object.fromEntries(names.map((name) => [name, []]));
+  const js = Object.fromEntries(names.map((name) => [name, []]));
   const data = new Uint8Array(1024);
   floorWriteFileSync(dir, path, data);
   const warmUp = 100 * names.length;
@@ -136,28 +171,45 @@ async function measure(dir, writes, between) {
     await between?.();
     const name = names[i % names.length];
     data[0] = i;
+    if (clock) clock.inside = 0;
     const start = performance.now();
     all[name](data);
-    if (i >= warmUp) times[name].push(performance.now() - start);
+    const took = performance.now() - start;
+    if (i < warmUp) continue;
+    times[name].push(took);
+    js[name].push(took - (clock?.inside ?? 0));
   }
-  return Object.fromEntries(names.map((name) => [name, median(times[name]) * 1000]));
+  return Object.fromEntries(names.map((name) => [name, {
+    us: median(times[name]) * 1000,
+    // The floor calls node:fs directly: nothing of it is timed call by call.
+    outsideUs: outside && name !== "floor" ? median(js[name]) * 1000 : undefined,
+  }]));
 }
 
 function print(medians, where) {
-  console.log(`median µs per write (${where}):`);
+  const outside = Object.values(medians).some((m) => m.outsideUs !== undefined);
+  console.log(`median µs per write (${where}):${outside ? "  [outside the calls]" : ""}`);
   let previous;
-  for (const [name, us] of Object.entries(medians)) {
-    const more = previous === undefined ? "" : `  (+${(us - previous).toFixed(1)})`;
-    console.log(`  ${name.padEnd(15)} ${us.toFixed(1).padStart(7)}${more}`);
+  for (const [name, { us, outsideUs }] of Object.entries(medians)) {
+    const more = previous === undefined
+      ? ""
+      : `  (${us >= previous ? "+" : ""}${(us - previous).toFixed(1)})`;
+    const js = outsideUs === undefined ? "" : `  [${outsideUs.toFixed(1)}]`;
+    console.log(`  ${name.padEnd(15)} ${us.toFixed(1).padStart(7)}${more}${js}`);
     previous = us;
   }
 }
 
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => a !== "--worker" && !a.startsWith("--writes="));
+const FLAGS = ["--worker", "--immediate", "--outside"];
+const unknown = args.filter((a) => !FLAGS.includes(a) && !a.startsWith("--writes="));
 if (isMainThread && unknown.length > 0) {
   throw new TypeError(`unknown argument ${unknown.join(", ")}`);
 }
+if (args.includes("--worker") && args.includes("--immediate")) {
+  throw new TypeError("--worker and --immediate exclude each other");
+}
+const outside = args.includes("--outside");
 const writes = Number(args.find((a) => a.startsWith("--writes="))?.slice(9) ?? 3000);
 if (!Number.isInteger(writes) || writes < 1) {
   throw new RangeError(`--writes must be a positive integer, got ${writes}`);
@@ -172,7 +224,7 @@ if (!isMainThread) {
     parentPort.postMessage("ask");
     Atomics.wait(control, 0, seen);
     seen = Atomics.load(control, 0);
-  });
+  }, workerData.outside);
   parentPort.postMessage(medians);
 } else {
   const dir = fs.mkdtempSync(`${fs.realpathSync(tmpdir())}/atomfs-overhead-`);
@@ -180,7 +232,7 @@ if (!isMainThread) {
     if (args.includes("--worker")) {
       const control = new Int32Array(new SharedArrayBuffer(4));
       const worker = new Worker(new URL(import.meta.url), {
-        workerData: { dir, writes, control: control.buffer },
+        workerData: { dir, writes, outside, control: control.buffer },
       });
       const medians = await new Promise((resolve, reject) => {
         worker.on("message", (message) => {
@@ -192,8 +244,11 @@ if (!isMainThread) {
       });
       print(medians, "in a worker that sleeps until the main thread answers each write");
       await worker.terminate();
+    } else if (args.includes("--immediate")) {
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      print(await measure(dir, writes, turn, outside), "main thread, setImmediate between writes");
     } else {
-      print(await measure(dir, writes), "main thread, back to back");
+      print(await measure(dir, writes, undefined, outside), "main thread, back to back");
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
