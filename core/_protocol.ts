@@ -258,7 +258,9 @@ function* beginInPlace(pending: Pending, createMode: number): Steps<Pending> {
     });
   }
   pending.temp = path;
-  const stat = yield* call("lstat", [path], "in-place", path);
+  // From the handle, not the name: between the create and this call the name
+  // may have come to hold another writer's file, which cleanup must not remove.
+  const stat = yield* call("fstat", [pending.handle], "in-place", path);
   pending.inPlace = { dev: stat.dev, ino: stat.ino };
   return pending;
 }

@@ -326,6 +326,41 @@ test("a failed in-place create removes the file it made, and only that file", as
   assert.equal(text(mem, "/data/g"), "replaced by another writer");
 });
 
+test("an in-place create knows its file by its handle, not by the name another writer may have taken", () => {
+  const mem = memory({ lacks: ["link"] });
+  const theirs = new TextEncoder().encode("another writer's file");
+  // Between this write's exclusive create and its next call, someone removes
+  // the new file and another writer creates its own under the same name.
+  let raced = false;
+  const adapter: FsAdapter<number> = {
+    ...mem,
+    sync: {
+      ...mem.sync,
+      openExclusive(path, mode) {
+        const handle = mem.sync.openExclusive(path, mode);
+        if (path === "/data/h" && !raced) {
+          raced = true;
+          mem.sync.unlink(path);
+          const other = mem.sync.openExclusive(path, 0o644);
+          mem.sync.write(other, theirs);
+          mem.sync.close(other);
+        }
+        return handle;
+      },
+    },
+  };
+  const fs = createAtomicFs(adapter);
+  mem.inject({ call: "fsync", code: "EIO" });
+  assert.throws(
+    () => fs.writeFileSync("/data/h", "mine", { overwrite: false, fallback: "in-place" }),
+    (e: unknown) => e instanceof AtomFsError && e.code === "EIO" && e.op === "sync",
+  );
+  assert.ok(raced);
+  // The failed write's cleanup must leave the other writer's file alone.
+  assert.equal(text(mem, "/data/h"), "another writer's file");
+  assert.deepEqual(mem.openHandles(), []);
+});
+
 test("a rename refused on a filesystem that cannot rename over files says so and names the fallback", async () => {
   const mem = memory({ lacks: ["renameOver"] });
   const fs = createAtomicFs(mem);
