@@ -5,8 +5,13 @@ import type { FsAdapter } from "./adapter.ts";
 
 type Platform = FsAdapter["platform"];
 
+/** The last string `toPath` accepted as it is. */
+let lastPath: string | undefined;
+
 /** A path argument as a string: validates type, emptiness and NUL bytes. */
 export function toPath(input: unknown, platform: Platform, name = "path"): string {
+  // The checks below depend on the string alone: the last path passed is kept.
+  if (input === lastPath) return input as string;
   let path: string;
   if (typeof input === "string") {
     path = input;
@@ -24,6 +29,7 @@ export function toPath(input: unknown, platform: Platform, name = "path"): strin
   }
   if (path.length === 0) throw new TypeError(`Invalid ${name}: the path is empty`);
   if (path.includes("\0")) throw new TypeError(`Invalid ${name}: the path contains a NUL byte`);
+  if (typeof input === "string") lastPath = input;
   return path;
 }
 
@@ -66,13 +72,21 @@ export function isAbsolute(path: string, platform: Platform): boolean {
 /** A POSIX separator followed by an empty, `.` or `..` part. */
 const NOT_NORMAL = /\/\.{0,2}(?:\/|$)/;
 
+/** The last POSIX path `absolute` found absolute and normal already. */
+let lastNormal: string | undefined;
+
 /**
  * `path` made absolute against the working directory, with `.`, `..` and
  * repeated separators removed. `cwd` is asked only for a relative path.
  */
 export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
-  // Already absolute and normal (no empty, `.` or `..` part, no trailing separator).
-  if (platform === "posix" && path.startsWith("/") && !NOT_NORMAL.test(path)) return path;
+  // Already absolute and normal (no empty, `.` or `..` part, no trailing
+  // separator): a fact about the string alone, so the last one found is kept.
+  if (platform === "posix" && path === lastNormal) return path;
+  if (platform === "posix" && path.startsWith("/") && !NOT_NORMAL.test(path)) {
+    lastNormal = path;
+    return path;
+  }
   let full = path;
   if (!isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { posix, win32 } from "node:path";
-import { absolute, dirname, join } from "../core/_path.ts";
+import { absolute, dirname, join, toPath } from "../core/_path.ts";
 
 const PARTS = ["a", "b.c", ".d", "...", "é", ".", "..", "", "e f"];
 
@@ -53,6 +53,25 @@ test("absolute() normalises repeated separators and dot parts anywhere in a POSI
     ]
   ) {
     assert.equal(absolute(path, "/cwd", "posix"), posix.resolve("/cwd", path), path);
+  }
+});
+
+test("absolute() and toPath() answer each path for itself, whatever came before", () => {
+  // Each keeps the last path it found fine as it is; a different path is looked at afresh.
+  for (let round = 0; round < 2; round++) {
+    assert.equal(absolute("/a/b", "/cwd", "posix"), "/a/b");
+    assert.equal(absolute("/a/b", "/cwd", "posix"), "/a/b");
+    assert.equal(absolute("/a/b/", "/cwd", "posix"), "/a/b");
+    assert.equal(absolute("a/b", "/cwd", "posix"), "/cwd/a/b");
+    assert.equal(absolute("a/b", "/other", "posix"), "/other/a/b");
+    assert.equal(absolute("/a/b", "/cwd", "posix"), "/a/b");
+    assert.equal(toPath("/a/b", "posix"), "/a/b");
+    assert.equal(toPath("/a/b", "posix"), "/a/b");
+    assert.throws(() => toPath("/a/b\0", "posix"), TypeError);
+    assert.throws(() => toPath("", "posix"), TypeError);
+    assert.throws(() => toPath(undefined, "posix"), TypeError);
+    assert.equal(toPath(new URL("file:///a/b"), "posix"), "/a/b");
+    assert.equal(toPath("/a/b", "posix"), "/a/b");
   }
 });
 
