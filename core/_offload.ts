@@ -118,6 +118,12 @@ export class Offloader {
     return this.#threads.length;
   }
 
+  /** Whether no write is in a worker now (none sent, or all landed or given up). */
+  get idle(): boolean {
+    for (const thread of this.#threads) if (thread.inflight.size > 0) return false;
+    return true;
+  }
+
   /** Whether a write of `length` bytes goes to a worker. */
   accepts(length: number): boolean {
     return !this.#failed && length <= OFFLOAD_MAX_BYTES;

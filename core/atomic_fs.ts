@@ -28,7 +28,7 @@ import { begin, resolveTarget, type Target } from "./_protocol.ts";
 import { DirSyncer } from "./_dir_sync.ts";
 import { offloaderOf } from "./_offload.ts";
 import { WriteEvents } from "./_write_events.ts";
-import { type Alias, type InFlightRename, PathQueue, type Ticket } from "./_queue.ts";
+import { type Alias, type InFlightRename, PathQueue, SOLO, type Ticket } from "./_queue.ts";
 import { call, codeOf, runAsync, runSync, type StepContext } from "./_steps.ts";
 import { isTempName } from "./_temp_name.ts";
 import { type MountCapabilities, probeDir } from "./probe.ts";
@@ -445,23 +445,38 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     const ctx = contextOf(resolved, false);
     const startedAt = events.active ? events.start(ctx) : 0;
     try {
-      const target = runSync(ctx, resolveTarget(ctx, given, resolved));
-      const key = queueKey(target.path, platform);
-      const receipt = queue.runSync(key, (ticket) => {
-        // Earlier async writes to this file, issued before this call, land
-        // first; the target is then looked at again, as they changed it.
-        const waited = offload?.fence(key);
-        const inFlight = queue.renameInFlight(key);
-        if (inFlight) renameFirst(ctx, inFlight);
-        const now = waited || inFlight ? runSync(ctx, resolveTarget(ctx, given, resolved)) : target;
-        return runSync(ctx, write(ctx, now, resolved, bytes, ticket));
-      });
+      const receipt = queue.idle && (!offload || offload.idle)
+        // No write in flight on any path: none to wait for or make way for,
+        // and none can start while this runs. The target is resolved as the
+        // write's first step.
+        ? runSync(ctx, write(ctx, given, resolved, bytes, SOLO))
+        : queuedSync(ctx, given, resolved, bytes);
       if (startedAt) events.committed(receipt, ctx, startedAt);
       return receipt;
     } catch (error) {
       events.failed(absolute(given, cwd, platform), error);
       throw error;
     }
+  }
+
+  /** A synchronous write while other writes are in flight: after those to its file. */
+  function queuedSync(
+    ctx: StepContext,
+    given: string,
+    resolved: ResolvedWriteOptions,
+    bytes: Uint8Array,
+  ): WriteReceipt {
+    const target = runSync(ctx, resolveTarget(ctx, given, resolved));
+    const key = queueKey(target.path, platform);
+    return queue.runSync(key, (ticket) => {
+      // Earlier async writes to this file, issued before this call, land
+      // first; the target is then looked at again, as they changed it.
+      const waited = offload?.fence(key);
+      const inFlight = queue.renameInFlight(key);
+      if (inFlight) renameFirst(ctx, inFlight);
+      const now = waited || inFlight ? runSync(ctx, resolveTarget(ctx, given, resolved)) : target;
+      return runSync(ctx, write(ctx, now, resolved, bytes, ticket));
+    });
   }
 
   /**
