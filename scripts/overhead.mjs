@@ -26,12 +26,16 @@
 // do. --outside also reports, for each way but the floor, the time a write
 // spends outside its filesystem calls (its JavaScript): the adapter's calls are
 // timed one by one, and atomfs runs as createAtomicFs over that timed adapter.
+// --alone=<way> runs that way only, in this fresh process, as scenario A runs
+// a contender (setImmediate between writes), and prints each block of 300
+// writes' µs and CPU µs a write: how a way's cost falls as the JIT warms up.
 // Node runs the npm build (npm run build first); Deno and Bun the TypeScript
 // sources.
 //
 //   node scripts/overhead.mjs [--worker | --immediate] [--outside] [--writes=3000]
-//   deno run -A scripts/overhead.mjs [--worker | --immediate] [--outside]
-//   bun scripts/overhead.mjs [--worker | --immediate] [--outside]
+//   node scripts/overhead.mjs --alone=atomfs [--writes=3000]
+//   deno run -A scripts/overhead.mjs [--worker | --immediate | --alone=<way>] [--outside]
+//   bun scripts/overhead.mjs [--worker | --immediate | --alone=<way>] [--outside]
 
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
@@ -186,6 +190,40 @@ async function measure(dir, writes, between, outside = false) {
   }]));
 }
 
+/** Run only the way `name`, `writes` writes in blocks of 300, printing each block's cost. */
+async function measureAlone(dir, name, writes) {
+  const path = `${dir}/target.bin`;
+  const all = await ways(dir, path);
+  const write = all[name];
+  if (!write) {
+    throw new TypeError(`--alone: no way ${name}; there are ${Object.keys(all).join(", ")}`);
+  }
+  const data = new Uint8Array(1024);
+  floorWriteFileSync(dir, path, data);
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  console.log(`${name} alone in a fresh process, setImmediate between writes:`);
+  console.log("  writes        µs a write   CPU µs a write");
+  for (let done = 0; done < writes;) {
+    const n = Math.min(300, writes - done);
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) {
+      await turn();
+      data[0] = done + i;
+      write(data);
+    }
+    const us = (performance.now() - start) * 1000 / n;
+    const used = process.cpuUsage(cpu);
+    const label = `${done + 1}–${done + n}`.padEnd(12);
+    console.log(
+      `  ${label} ${us.toFixed(0).padStart(10)} ${
+        ((used.user + used.system) / n).toFixed(0).padStart(16)
+      }`,
+    );
+    done += n;
+  }
+}
+
 function print(medians, where) {
   const outside = Object.values(medians).some((m) => m.outsideUs !== undefined);
   console.log(`median µs per write (${where}):${outside ? "  [outside the calls]" : ""}`);
@@ -202,7 +240,9 @@ function print(medians, where) {
 
 const args = process.argv.slice(2);
 const FLAGS = ["--worker", "--immediate", "--outside"];
-const unknown = args.filter((a) => !FLAGS.includes(a) && !a.startsWith("--writes="));
+const unknown = args.filter((a) =>
+  !FLAGS.includes(a) && !a.startsWith("--writes=") && !a.startsWith("--alone=")
+);
 if (isMainThread && unknown.length > 0) {
   throw new TypeError(`unknown argument ${unknown.join(", ")}`);
 }
@@ -210,6 +250,10 @@ if (args.includes("--worker") && args.includes("--immediate")) {
   throw new TypeError("--worker and --immediate exclude each other");
 }
 const outside = args.includes("--outside");
+const alone = args.find((a) => a.startsWith("--alone="))?.slice(8);
+if (alone !== undefined && (args.includes("--worker") || args.includes("--immediate") || outside)) {
+  throw new TypeError("--alone runs one way by itself: no --worker, --immediate or --outside");
+}
 const writes = Number(args.find((a) => a.startsWith("--writes="))?.slice(9) ?? 3000);
 if (!Number.isInteger(writes) || writes < 1) {
   throw new RangeError(`--writes must be a positive integer, got ${writes}`);
@@ -244,6 +288,8 @@ if (!isMainThread) {
       });
       print(medians, "in a worker that sleeps until the main thread answers each write");
       await worker.terminate();
+    } else if (alone !== undefined) {
+      await measureAlone(dir, alone, writes);
     } else if (args.includes("--immediate")) {
       const turn = () => new Promise((resolve) => setImmediate(resolve));
       print(await measure(dir, writes, turn, outside), "main thread, setImmediate between writes");
