@@ -347,12 +347,12 @@ export class PathQueue {
     return this.#lanes.get(key)?.renaming;
   }
 
-  /** Run a synchronous write now. */
   /** Whether no write is queued or running on any path. */
   get idle(): boolean {
     return this.#lanes.size === 0;
   }
 
+  /** Run a synchronous write now. */
   runSync<T>(key: string, task: (ticket: Ticket) => T): T {
     // Nothing queued on this path, and nothing can join it while a
     // synchronous task runs: no lane to make, no later write to tell.
