@@ -77,7 +77,8 @@ let lastNormal: string | undefined;
 
 /**
  * `path` made absolute against the working directory, with `.`, `..` and
- * repeated separators removed. `cwd` is asked only for a relative path.
+ * repeated separators removed. `cwd` is asked only for a relative path (and,
+ * on Windows, for the drive of a path rooted without one, such as `\a\b`).
  */
 export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
   // Already absolute and normal (no empty, `.` or `..` part, no trailing
@@ -91,6 +92,11 @@ export function absolute(path: string, cwd: string | (() => string), platform: P
   if (!isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();
     full = `${base}${separator(base, platform)}${path}`;
+  } else if (platform === "windows" && /^[\\/](?![\\/])/.test(path)) {
+    // Rooted without a drive: on the working directory's drive (or share),
+    // as Windows reads it, so that both spellings of a file name it alike.
+    const base = typeof cwd === "string" ? cwd : cwd();
+    full = splitRoot(base, platform)[0].replace(/[\\/]$/, "") + path;
   }
   const sep = separator(full, platform);
   const [root, rest] = splitRoot(full, platform);

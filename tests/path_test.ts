@@ -85,9 +85,24 @@ test("dirname() and join() on POSIX paths agree with path.posix", () => {
 });
 
 test("absolute() normalises Windows paths as path.win32.resolve does", () => {
-  for (const path of ["C:\\a\\b", "C:\\a\\.\\b\\..\\c\\", "\\\\srv\\share\\a\\..\\b"]) {
+  for (
+    const path of [
+      "C:\\a\\b",
+      "C:\\a\\.\\b\\..\\c\\",
+      "\\\\srv\\share\\a\\..\\b",
+      "\\a\\b",
+      "\\a\\..\\b\\",
+    ]
+  ) {
     assert.equal(absolute(path, "C:\\cwd", "windows"), win32.resolve("C:\\cwd", path), path);
+    assert.equal(
+      absolute(path, "\\\\srv\\share\\cwd", "windows"),
+      win32.resolve("\\\\srv\\share\\cwd", path),
+      path,
+    );
   }
+  // Rooted without a drive, in forward slashes: the drive is added, the style kept.
+  assert.equal(absolute("/a/b", "D:\\cwd", "windows"), "D:/a/b");
   assert.equal(absolute("a\\b", "C:\\cwd", "windows"), "C:\\cwd\\a\\b");
   // A path written with forward slashes only keeps them.
   assert.equal(absolute("C:/a//b/./c", "C:\\cwd", "windows"), "C:/a/b/c");
