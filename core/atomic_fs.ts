@@ -446,9 +446,10 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
     const startedAt = events.active ? events.start(ctx) : 0;
     try {
       const receipt = queue.idle && (!offload || offload.idle)
-        // No write in flight on any path: none to wait for or make way for,
-        // and none can start while this runs. The target is resolved as the
-        // write's first step.
+        // No write in flight on any path: none queued here, and none in a
+        // worker (the offloader is the adapter's, shared with every AtomicFs
+        // over it); none to wait for or make way for, and none can start
+        // while this runs. The target is resolved as the write's first step.
         ? runSync(ctx, write(ctx, given, resolved, bytes, SOLO))
         : queuedSync(ctx, given, resolved, bytes);
       if (startedAt) events.committed(receipt, ctx, startedAt);

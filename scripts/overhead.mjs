@@ -190,6 +190,9 @@ async function measure(dir, writes, between, outside = false) {
   }]));
 }
 
+/** One turn of the event loop, as scenario A's synchronous contenders take after each write. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 /** Run only the way `name`, `writes` writes in blocks of 300, printing each block's cost. */
 async function measureAlone(dir, name, writes) {
   const path = `${dir}/target.bin`;
@@ -200,7 +203,6 @@ async function measureAlone(dir, name, writes) {
   }
   const data = new Uint8Array(1024);
   floorWriteFileSync(dir, path, data);
-  const turn = () => new Promise((resolve) => setImmediate(resolve));
   console.log(`${name} alone in a fresh process, setImmediate between writes:`);
   console.log("  writes        µs a write   CPU µs a write");
   for (let done = 0; done < writes;) {
@@ -291,7 +293,6 @@ if (!isMainThread) {
     } else if (alone !== undefined) {
       await measureAlone(dir, alone, writes);
     } else if (args.includes("--immediate")) {
-      const turn = () => new Promise((resolve) => setImmediate(resolve));
       print(await measure(dir, writes, turn, outside), "main thread, setImmediate between writes");
     } else {
       print(await measure(dir, writes, undefined, outside), "main thread, back to back");
