@@ -88,15 +88,15 @@ export function absolute(path: string, cwd: string | (() => string), platform: P
     lastNormal = path;
     return path;
   }
+  // Rooted without a drive (Windows): on the working directory's drive (or
+  // share), as Windows reads it, so that both spellings of a file name it alike.
+  const driveless = platform === "windows" && /^[\\/](?![\\/])/.test(path);
   let full = path;
-  if (!isAbsolute(path, platform)) {
+  if (driveless || !isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();
-    full = `${base}${separator(base, platform)}${path}`;
-  } else if (platform === "windows" && /^[\\/](?![\\/])/.test(path)) {
-    // Rooted without a drive: on the working directory's drive (or share),
-    // as Windows reads it, so that both spellings of a file name it alike.
-    const base = typeof cwd === "string" ? cwd : cwd();
-    full = splitRoot(base, platform)[0].replace(/[\\/]$/, "") + path;
+    full = driveless
+      ? splitRoot(base, platform)[0].replace(/[\\/]$/, "") + path
+      : `${base}${separator(base, platform)}${path}`;
   }
   const sep = separator(full, platform);
   const [root, rest] = splitRoot(full, platform);
