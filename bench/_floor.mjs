@@ -5,7 +5,15 @@
 // sequence: open(temp, O_CREAT|O_EXCL|O_WRONLY), write, fsync, close, rename
 // over the target, open the directory read-only, fsync it, close it.
 
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
 import { open, rename } from "node:fs/promises";
 import process from "node:process";
 import { startStallProbe } from "./_stall.mjs";
@@ -117,6 +125,80 @@ export function floorReplaceSync(temp, path, data) {
   renameSync(temp, path);
 }
 
+const random = new Uint8Array(16);
+/** A hidden name beside `path` with 128 random bits, as atomfs names its temp files. */
+function randomTemp(path) {
+  crypto.getRandomValues(random);
+  let hex = "";
+  for (const byte of random) hex += byte.toString(16).padStart(2, "0");
+  return `${path.slice(0, path.lastIndexOf("/"))}/.contract-${hex}.tmp`;
+}
+
+const Deno = globalThis.Deno;
+
+/** The permission bits of `path` (lstat), or 0o666 where it does not exist yet. */
+function modeOf(path) {
+  try {
+    return (Deno ? Deno.lstatSync(path) : lstatSync(path)).mode & 0o777;
+  } catch {
+    return 0o666;
+  }
+}
+
+/**
+ * The per-file calls of one replace as atomfs's protocol makes them for an
+ * target, less the directory fsync: `lstat` of the target (whose
+ * mode and owner the new file keeps), create the temp file exclusively with
+ * the target's mode, write, `fstat` it (what it was created with), fsync,
+ * close, rename over the target; temp names of 128 random bits. On Deno
+ * through `Deno.*`, as atomfs's Deno adapter makes them (its `node:fs` stat
+ * calls cost more there); elsewhere through `node:fs`. Nothing else of
+ * atomfs: no chown or chmod (the temp file gets what the target has), no
+ * queue, no receipt.
+ *
+ * @param {string} path The target.
+ * @param {Uint8Array} data The new content, written with one call.
+ */
+export function contractReplaceSync(path, data) {
+  const temp = randomTemp(path);
+  const mode = modeOf(path);
+  if (Deno) {
+    const file = Deno.openSync(temp, { write: true, createNew: true, mode });
+    try {
+      file.writeSync(data);
+      file.statSync();
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(temp, path);
+    return;
+  }
+  const fd = openSync(temp, "wx", mode);
+  try {
+    writeSync(fd, data, 0, data.length);
+    fstatSync(fd);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+/**
+ * {@linkcode contractReplaceSync} and the directory fsync ({@linkcode syncDirSync},
+ * through `node:fs`, which costs what `Deno.*` does on Deno): the least a
+ * synchronous write keeping atomfs's contract can cost.
+ *
+ * @param {string} dir The target's directory.
+ * @param {string} path The target.
+ * @param {Uint8Array} data The new content.
+ */
+export function contractWriteFileSync(dir, path, data) {
+  contractReplaceSync(path, data);
+  syncDirSync(dir);
+}
+
 /**
  * The directory part: open `dir` read-only, fsync it, close it.
  *
@@ -135,13 +217,17 @@ export function syncDirSync(dir) {
  * The floor's synchronous sequence on a worker thread, one message each way
  * per write: the least an asynchronous write costs beyond its syscalls (one
  * cross-thread round trip), without any of atomfs's work. For sequential
- * writes of at most 64 KiB to one `path`.
+ * writes of at most 64 KiB to one `path`. With `way` "contract", the worker
+ * runs {@linkcode contractWriteFileSync} instead; with "contract-file", its
+ * {@linkcode contractReplaceSync} alone (no directory fsync, as durability
+ * "file").
  *
  * @param {string} dir The target's directory.
  * @param {string} path The target.
+ * @param {"floor" | "contract" | "contract-file"} [way] What the worker runs per write.
  * @returns {Promise<{ write(data: Uint8Array): Promise<void> }>}
  */
-export async function startFloorWorker(dir, path) {
+export async function startFloorWorker(dir, path, way = "floor") {
   const { Worker } = await import("node:worker_threads");
   const buffer = new SharedArrayBuffer(16 + (64 << 10));
   const control = new Int32Array(buffer, 0, 4);
@@ -149,7 +235,7 @@ export async function startFloorWorker(dir, path) {
   // Bun's Atomics.waitAsync does not wake for a notify from another thread.
   const byMessage = typeof globalThis.Bun !== "undefined";
   const worker = new Worker(new URL("./_floor_worker.mjs", import.meta.url), {
-    workerData: { buffer, dir, path, byMessage },
+    workerData: { buffer, dir, path, byMessage, way },
   });
   // Held only while a write is in flight, so that the process can end.
   worker.unref();

@@ -7,19 +7,11 @@
 // `contract`, also the two that atomfs's protocol adds for each file, lstat of
 // the target (its mode and owner are kept) and fstat of the open temp file
 // (what it was created with), and temp names with 128 random bits, as atomfs
-// makes them. No directory fsync at all.
+// makes them (contractReplaceSync, through Deno.* on Deno). No directory fsync
+// at all.
 
-import {
-  closeSync,
-  fstatSync,
-  fsyncSync,
-  lstatSync,
-  openSync,
-  renameSync,
-  writeSync,
-} from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { floorReplaceSync } from "./_floor.mjs";
+import { contractReplaceSync, floorReplaceSync } from "./_floor.mjs";
 
 const { paths, thread, writes, control, latencies, contract } = workerData;
 const shared = new Int32Array(control); // [writes taken, started]
@@ -27,37 +19,9 @@ const times = new Float64Array(latencies);
 const data = new Uint8Array(workerData.size);
 let temps = 0;
 
-const random = new Uint8Array(16);
-/** A hidden name in the target's directory with 128 random bits, as atomfs's. */
-function randomTemp(path) {
-  crypto.getRandomValues(random);
-  let hex = "";
-  for (const byte of random) hex += byte.toString(16).padStart(2, "0");
-  return `${path.slice(0, path.lastIndexOf("/"))}/.bound-${hex}.tmp`;
-}
-
-/** The calls of one replace as atomfs's protocol makes them, less the directory fsync. */
-function contractReplace(path) {
-  try {
-    lstatSync(path);
-  } catch {
-    // The first replace creates the file.
-  }
-  const temp = randomTemp(path);
-  const fd = openSync(temp, "wx");
-  try {
-    writeSync(fd, data, 0, data.length);
-    fstatSync(fd);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
-
 // Temp names unique across the threads (the floor's own count per thread).
 const replace = contract
-  ? contractReplace
+  ? (path) => contractReplaceSync(path, data)
   : (path) => floorReplaceSync(`${path}.bound-${thread}-${temps++}.tmp`, path, data);
 
 for (const path of paths) replace(path);

@@ -72,15 +72,36 @@ export function pairedRange(mine, theirs, value) {
   return ratios.length ? `${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))}` : "";
 }
 
+const rate = (r) => r.ops / r.seconds;
+
+/**
+ * One runtime's ratio of `contender`'s median rate to `versus`'s, with the
+ * paired min–max and the time per op it adds (µs); or, where either has no
+ * successful run, why (`missing`).
+ */
+function compare(byContender, contender, versus) {
+  const mine = byContender[contender];
+  const theirs = byContender[versus];
+  const a = succeeded(mine);
+  const b = succeeded(theirs);
+  if (!a.length || !b.length) return { missing: unavailable(a.length ? theirs : mine) };
+  const mineRate = median(a.map(rate));
+  const theirRate = median(b.map(rate));
+  return {
+    ratio: mineRate / theirRate,
+    range: pairedRange(mine, theirs, rate),
+    extra: 1e6 / mineRate - 1e6 / theirRate,
+  };
+}
+
 /**
  * The report of a throughput scenario (A, B): one row per runtime and
  * contender (median rate, range, time, CPU time, latency percentiles, ratio to
  * the baseline), then the ratios the scenario's `comparisons` ask for, each
- * marked met or missed.
+ * marked met or missed, and those its `bounds` list, for information.
  */
 export function rateReport({ scenario, results, runtimes }) {
   const { contenders, baseline, unit, op } = scenario;
-  const rate = (r) => r.ops / r.seconds;
   const rows = [];
   for (const runtime of runtimes) {
     const byContender = results[runtime.label];
@@ -121,29 +142,31 @@ export function rateReport({ scenario, results, runtimes }) {
       cells: {},
     };
     runtimes.forEach((runtime, i) => {
-      const mine = results[runtime.label][contender];
-      const theirs = results[runtime.label][versus];
-      const a = succeeded(mine);
-      const b = succeeded(theirs);
-      if (!a.length || !b.length) {
-        const text = unavailable(a.length ? theirs : mine);
-        target.cells[runtime.label] = { text, met: undefined };
-        ratioRows[i].push(text);
+      const { missing, ratio, range, extra } = compare(results[runtime.label], contender, versus);
+      if (missing !== undefined) {
+        target.cells[runtime.label] = { text: missing, met: undefined };
+        ratioRows[i].push(missing);
         return;
       }
-      const ratio = median(a.map(rate)) / median(b.map(rate));
-      const extra = 1e6 / median(a.map(rate)) - 1e6 / median(b.map(rate));
       const met = ratio >= min;
       target.cells[runtime.label] = { text: `${fixed(ratio)}×`, met };
       ratioRows[i].push(
-        `${fixed(ratio)} (${pairedRange(mine, theirs, rate)}; ${extra < 0 ? "−" : "+"}${
-          int(Math.abs(extra))
-        } µs/${op})${verdict(met)}`,
+        `${fixed(ratio)} (${range}; ${extra < 0 ? "−" : "+"}${int(Math.abs(extra))} µs/${op})${
+          verdict(met)
+        }`,
       );
     });
     targets.push(target);
   }
   const comparisons = scenario.comparisons ?? [];
+  const bounds = scenario.bounds ?? [];
+  const boundRows = runtimes.map((runtime) => [
+    runtime.label,
+    ...bounds.map(({ contender, versus }) => {
+      const { missing, ratio, range } = compare(results[runtime.label], contender, versus);
+      return missing ?? `${fixed(ratio)} (${range})`;
+    }),
+  ]);
   const text = [
     `## Scenario ${scenario.id}: ${scenario.title}`,
     "",
@@ -170,6 +193,18 @@ export function rateReport({ scenario, results, runtimes }) {
       ratioRows,
       ["l", ...comparisons.map(() => "r")],
     ),
+    ...(bounds.length
+      ? [
+        "",
+        "For information, the limits: ratio of median writes/s (paired min–max):",
+        "",
+        table(
+          ["runtime", ...bounds.map((c) => `${c.contender} ÷ ${c.versus}`)],
+          boundRows,
+          ["l", ...bounds.map(() => "r")],
+        ),
+      ]
+      : []),
   ].join("\n");
   return { text, targets };
 }

@@ -12,7 +12,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { floorWriteFile, floorWriteFileSync, startFloorWorker } from "./_floor.mjs";
+import {
+  contractWriteFileSync,
+  floorWriteFile,
+  floorWriteFileSync,
+  startFloorWorker,
+} from "./_floor.mjs";
 import { percentile, rateReport } from "./_report.mjs";
 import { startStallProbe } from "./_stall.mjs";
 
@@ -40,6 +45,21 @@ const CONTENDERS = {
     const worker = await startFloorWorker(dir, target(dir));
     return { write: (_path, data) => worker.write(data) };
   },
+  // The same with the calls atomfs's contract adds (an lstat of the target, an
+  // fstat of the temp file, 128-bit temp names): the least an async write
+  // keeping that contract can cost; and without the directory fsync, as
+  // durability "file".
+  "contract-worker": async (_load, dir) => {
+    const worker = await startFloorWorker(dir, target(dir), "contract");
+    return { write: (_path, data) => worker.write(data) };
+  },
+  "contract-worker-file": async (_load, dir) => {
+    const worker = await startFloorWorker(dir, target(dir), "contract-file");
+    return { write: (_path, data) => worker.write(data) };
+  },
+  // The sync floor with the contract's calls: the least writeFileSync can cost.
+  "contract-sync": (_load, dir) =>
+    Promise.resolve({ write: (path, data) => contractWriteFileSync(dir, path, data), sync: true }),
   atomfs: async (load) => {
     const { writeFile } = await load();
     return { write: (path, data) => writeFile(path, data) };
@@ -98,12 +118,32 @@ export const scenario = {
     { contender: "atomfs-file", versus: "atomically", min: 1.5 },
     { contender: "atomfs-sync", versus: "floor-sync", min: 0.95 },
   ],
+  /**
+   * For information, beside each target: the same ratio with atomfs replaced
+   * by the least a write keeping atomfs's contract costs, made the way atomfs
+   * makes it (the target's limit here), and atomfs against that least.
+   */
+  bounds: [
+    { contender: "contract-worker", versus: "floor" },
+    { contender: "contract-worker-file", versus: "write-file-atomic" },
+    { contender: "contract-worker-file", versus: "atomically" },
+    { contender: "contract-sync", versus: "floor-sync" },
+    { contender: "atomfs", versus: "contract-worker" },
+    { contender: "atomfs-file", versus: "contract-worker-file" },
+    { contender: "atomfs-sync", versus: "contract-sync" },
+  ],
   notes: [
     "`floor`, `atomfs` and the `-sync` rows of the floor and atomfs flush the file and the " +
     'directory (durability "full"); `atomfs-file`, write-file-atomic and atomically flush the ' +
     "file only; steno flushes nothing (for information). `floor-worker` is the floor's " +
     "synchronous sequence on a worker thread with one round trip per write: the least an " +
-    "asynchronous write can cost beyond its syscalls (for information).",
+    "asynchronous write can cost beyond its syscalls (for information). The `contract-` rows " +
+    "(for information) add the calls atomfs's contract makes for each write, an lstat of the " +
+    "target (whose mode and owner are kept) and an fstat of the temp file (what it was created " +
+    "with), and name temp files with 128 random bits (bench/_floor.mjs, through `Deno.*` on " +
+    "Deno, as atomfs): `contract-worker` on a worker thread as `floor-worker`, `-file` without " +
+    "the directory fsync, `contract-sync` on the main thread as `floor-sync`. Each is the least " +
+    "the matching atomfs row can cost, so its ratio is that target's limit on this disk.",
   ],
   /**
    * @param {{ contender: string, loadAtomfs: () => Promise<any>, dir: string }} context
