@@ -79,6 +79,9 @@ let lastNormal: string | undefined;
  * `path` made absolute against the working directory, with `.`, `..` and
  * repeated separators removed. `cwd` is asked only for a relative path (and,
  * on Windows, for the drive of a path rooted without one, such as `\a\b`).
+ * A Windows path relative to a drive (`C:a`) is made absolute against `cwd`
+ * when that is on the same drive; on another drive it is a `TypeError`, as
+ * that drive's own working directory is not known here.
  */
 export function absolute(path: string, cwd: string | (() => string), platform: Platform): string {
   // Already absolute and normal (no empty, `.` or `..` part, no trailing
@@ -94,9 +97,19 @@ export function absolute(path: string, cwd: string | (() => string), platform: P
   let full = path;
   if (driveless || !isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();
-    full = driveless
-      ? splitRoot(base, platform)[0].replace(/[\\/]$/, "") + path
-      : `${base}${separator(base, platform)}${path}`;
+    if (driveless) full = splitRoot(base, platform)[0].replace(/[\\/]$/, "") + path;
+    else if (platform === "windows" && /^[A-Za-z]:/.test(path)) {
+      // Relative to a drive (`C:a`): Windows reads it against that drive's own
+      // working directory, which is the process's only on the same drive.
+      if (base.slice(0, 2).toUpperCase() !== path.slice(0, 2).toUpperCase()) {
+        throw new TypeError(
+          `Invalid path ${JSON.stringify(path)}: it is relative to drive ${
+            path.slice(0, 2)
+          }'s own working directory, which is not the process's (${base}); pass an absolute path`,
+        );
+      }
+      full = `${base}${separator(base, platform)}${path.slice(2)}`;
+    } else full = `${base}${separator(base, platform)}${path}`;
   }
   const sep = separator(full, platform);
   const [root, rest] = splitRoot(full, platform);

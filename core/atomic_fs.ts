@@ -455,7 +455,9 @@ export function createAtomicFs(adapter: FsAdapter): AtomicFs {
       if (startedAt) events.committed(receipt, ctx, startedAt);
       return receipt;
     } catch (error) {
-      events.failed(absolute(given, cwd, platform), error);
+      // Only I/O failures are published (not bad input, such as a path that
+      // cannot be made absolute, whose error this is then).
+      if (error instanceof AtomFsError) events.failed(absolute(given, cwd, platform), error);
       throw error;
     }
   }

@@ -107,3 +107,19 @@ test("absolute() normalises Windows paths as path.win32.resolve does", () => {
   // A path written with forward slashes only keeps them.
   assert.equal(absolute("C:/a//b/./c", "C:\\cwd", "windows"), "C:/a/b/c");
 });
+
+test("absolute() reads a Windows path relative to the working directory's drive against it, and refuses another drive's", () => {
+  for (const path of ["C:a\\b", "C:..\\x\\.\\y", "C:", "C:a/b"]) {
+    assert.equal(absolute(path, "C:\\cwd", "windows"), win32.resolve("C:\\cwd", path), path);
+  }
+  // The drive letter in either case is the same drive.
+  assert.equal(absolute("c:a", "C:\\cwd", "windows"), "C:\\cwd\\a");
+  // Another drive's working directory is its own, not known here: no guess.
+  for (const [path, cwd] of [["D:a", "C:\\cwd"], ["C:a", "\\\\srv\\share\\cwd"]]) {
+    assert.throws(() => absolute(path, cwd, "windows"), (e: unknown) => {
+      assert.ok(e instanceof TypeError);
+      assert.match(e.message, /relative to drive .:'s own working directory.*absolute path/);
+      return true;
+    }, path);
+  }
+});

@@ -70,3 +70,12 @@ test('on Windows a busy rename is retried rather than rewritten in place, even w
   assert.equal(receipt.strategy, "rename");
   assert.equal(read(), "new");
 });
+
+test("on Windows a path relative to another drive is refused before any I/O", async () => {
+  const mem = memoryAdapter({ platform: "windows" });
+  const fs = createAtomicFs({ ...mem, cwd: () => "C:\\work" });
+  const before = mem.log.length;
+  await assert.rejects(fs.writeFile("D:state.json", "x"), TypeError);
+  assert.throws(() => fs.writeFileSync("D:state.json", "x"), TypeError);
+  assert.equal(mem.log.length, before);
+});
