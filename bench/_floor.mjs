@@ -146,11 +146,11 @@ function modeOf(path) {
 }
 
 /**
- * The per-file calls of one replace as atomfs's protocol makes them for an
- * target, less the directory fsync: `lstat` of the target (whose
- * mode and owner the new file keeps), create the temp file exclusively with
- * the target's mode, write, `fstat` it (what it was created with), fsync,
- * close, rename over the target; temp names of 128 random bits. On Deno
+ * The per-file calls of one replace as atomfs's protocol makes them, less
+ * the directory fsync: `lstat` of the target (whose mode and owner the new
+ * file keeps), create the temp file exclusively with the target's mode,
+ * write, `fstat` it (what it was created with), fsync, close, rename over the
+ * target; temp names of 128 random bits. On Deno
  * through `Deno.*`, as atomfs's Deno adapter makes them (its `node:fs` stat
  * calls cost more there); elsewhere through `node:fs`. Nothing else of
  * atomfs: no chown or chmod (the temp file gets what the target has), no
