@@ -143,7 +143,8 @@ export const scenario = {
     "with), and name temp files with 128 random bits (bench/_floor.mjs, through `Deno.*` on " +
     "Deno, as atomfs): `contract-worker` on a worker thread as `floor-worker`, `-file` without " +
     "the directory fsync, `contract-sync` on the main thread as `floor-sync`. Each is the least " +
-    "the matching atomfs row can cost, so its ratio is that target's limit on this disk.",
+    "the matching atomfs row can cost (within the run's noise), so its ratio is that target's " +
+    "limit on this disk.",
   ],
   /**
    * @param {{ contender: string, loadAtomfs: () => Promise<any>, dir: string }} context
