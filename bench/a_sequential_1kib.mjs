@@ -28,6 +28,17 @@ const SIZE = 1024;
 const target = (dir) => `${dir}/target.bin`;
 
 /**
+ * A contender running `way` (see startFloorWorker) on a worker thread, told
+ * its one target when it starts, so that a write sends only its content.
+ *
+ * @param {"floor" | "contract" | "contract-file"} way
+ */
+const onWorker = (way) => async (_load, dir) => {
+  const worker = await startFloorWorker(dir, target(dir), way);
+  return { write: (_path, data) => worker.write(data) };
+};
+
+/**
  * Each contender: a factory giving one write function; `sync: true` marks a
  * synchronous one.
  *
@@ -40,23 +51,13 @@ const CONTENDERS = {
     Promise.resolve({ write: (path, data) => floorWriteFileSync(dir, path, data), sync: true }),
   // The floor's sync sequence on a worker thread, one round trip per write:
   // what an async write costs beyond its syscalls at the least.
-  "floor-worker": async (_load, dir) => {
-    // Told its one target when it starts, so that a write sends only its content.
-    const worker = await startFloorWorker(dir, target(dir));
-    return { write: (_path, data) => worker.write(data) };
-  },
+  "floor-worker": onWorker("floor"),
   // The same with the calls atomfs's contract adds (an lstat of the target, an
   // fstat of the temp file, 128-bit temp names): the least an async write
   // keeping that contract can cost; and without the directory fsync, as
   // durability "file".
-  "contract-worker": async (_load, dir) => {
-    const worker = await startFloorWorker(dir, target(dir), "contract");
-    return { write: (_path, data) => worker.write(data) };
-  },
-  "contract-worker-file": async (_load, dir) => {
-    const worker = await startFloorWorker(dir, target(dir), "contract-file");
-    return { write: (_path, data) => worker.write(data) };
-  },
+  "contract-worker": onWorker("contract"),
+  "contract-worker-file": onWorker("contract-file"),
   // The sync floor with the contract's calls: the least writeFileSync can cost.
   "contract-sync": (_load, dir) =>
     Promise.resolve({ write: (path, data) => contractWriteFileSync(dir, path, data), sync: true }),

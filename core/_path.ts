@@ -98,18 +98,18 @@ export function absolute(path: string, cwd: string | (() => string), platform: P
   if (driveless || !isAbsolute(path, platform)) {
     const base = typeof cwd === "string" ? cwd : cwd();
     if (driveless) full = splitRoot(base, platform)[0].replace(/[\\/]$/, "") + path;
-    else if (platform === "windows" && /^[A-Za-z]:/.test(path)) {
+    else {
       // Relative to a drive (`C:a`): Windows reads it against that drive's own
       // working directory, which is the process's only on the same drive.
-      if (base.slice(0, 2).toUpperCase() !== path.slice(0, 2).toUpperCase()) {
+      const drive = platform === "windows" && /^[A-Za-z]:/.test(path) ? path.slice(0, 2) : "";
+      if (drive && base.slice(0, 2).toUpperCase() !== drive.toUpperCase()) {
         throw new TypeError(
-          `Invalid path ${JSON.stringify(path)}: it is relative to drive ${
-            path.slice(0, 2)
-          }'s own working directory, which is not the process's (${base}); pass an absolute path`,
+          `Invalid path ${JSON.stringify(path)}: it is relative to drive ${drive}'s own ` +
+            `working directory, which is not the process's (${base}); pass an absolute path`,
         );
       }
-      full = `${base}${separator(base, platform)}${path.slice(2)}`;
-    } else full = `${base}${separator(base, platform)}${path}`;
+      full = `${base}${separator(base, platform)}${path.slice(drive.length)}`;
+    }
   }
   const sep = separator(full, platform);
   const [root, rest] = splitRoot(full, platform);
