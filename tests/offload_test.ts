@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { createAtomicFs } from "../core/atomic_fs.ts";
 import type { FsAdapter } from "../core/adapter.ts";
 import { AtomFsError } from "../core/errors.ts";
@@ -560,6 +561,20 @@ test("concurrent writes start more workers (up to a limit); sequential ones keep
     );
     assert.ok(offloader.threads > 1 && offloader.threads <= 4, `${offloader.threads} workers`);
     for (let i = 0; i < 64; i++) assert.equal(readFileSync(join(dir, `f${i}`), "utf8"), `${i}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an idle worker sleeps: after its last write the process uses next to no CPU", async () => {
+  const dir = tempDir();
+  try {
+    for (let i = 0; i < 20; i++) await writeFile(join(dir, "t"), `${i}`);
+    const before = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { user, system } = process.cpuUsage(before);
+    // A worker that went on polling its ring would use the whole 500 ms.
+    assert.ok(user + system < 250_000, `${(user + system) / 1000} ms of CPU in 500 ms idle`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
