@@ -10,8 +10,10 @@ import type { OffloadSpawner } from "../core/_offload.ts";
  */
 export function workerSpawner(adapter: "node" | "deno"): OffloadSpawner {
   return (init, events) => {
-    // Bun's Atomics.waitAsync never settles for a notify from another
-    // thread, so there the worker wakes the main thread with a message.
+    // On Bun the worker wakes the main thread with a message: Bun's
+    // Atomics.waitAsync did not settle for a notify from another thread when
+    // this was written. Bun 1.4.5's does, and a message costs the same there
+    // (bench/README.md), so the message stays for the Bun versions before.
     const wakeByMessage = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
     // The worker is this directory's _worker.ts, or _worker.js in the npm build.
     const entry = import.meta.url.endsWith(".ts") ? "./_worker.ts" : "./_worker.js";

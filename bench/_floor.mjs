@@ -232,7 +232,7 @@ export async function startFloorWorker(dir, path, way = "floor") {
   const buffer = new SharedArrayBuffer(16 + (64 << 10));
   const control = new Int32Array(buffer, 0, 4);
   const area = new Uint8Array(buffer, 16);
-  // Bun's Atomics.waitAsync does not wake for a notify from another thread.
+  // On Bun a message, as atomfs's offload worker answers there (adapters/_offload.ts).
   const byMessage = typeof globalThis.Bun !== "undefined";
   const worker = new Worker(new URL("./_floor_worker.mjs", import.meta.url), {
     workerData: { buffer, dir, path, byMessage, way },
