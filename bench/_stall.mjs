@@ -11,7 +11,9 @@
 //   call, or its virtual CPU taken by the host, which the guest cannot see).
 //   `busyMaxMs` is the most CPU time the thread spent between two ticks:
 //   JavaScript, garbage collection and the CPU part of synchronous calls, the
-//   stall a library causes by itself whatever else the machine does.
+//   stall a library causes by itself whatever else the machine does (read
+//   after a process.cpuUsage() call, which makes the kernel count the time
+//   up to now: see `schedstat`).
 // - On Node, also perf_hooks.monitorEventLoopDelay (resolution 1 ms), whose
 //   max and p99 are reported as Node computes them (its intervals include the
 //   1 ms period). Deno's and Bun's implementations do not see a blocked loop
@@ -38,6 +40,13 @@ function schedstat() {
   const decoder = new TextDecoder();
   return {
     read() {
+      // The kernel adds a running thread's CPU time to the figure read here
+      // only at a scheduler tick (every 4 ms at HZ=250) or when the thread
+      // sleeps: read as it stands after a block, it lacks up to a tick of it
+      // (a 6 ms block read as 3.3-5.9 ms, the rest landing in the next
+      // stretch). getrusage(RUSAGE_SELF), which process.cpuUsage() calls on
+      // every runtime, first brings the calling thread's figure up to date.
+      process.cpuUsage();
       const n = readSync(fd, buffer, 0, buffer.length, 0);
       const [run, wait] = decoder.decode(buffer.subarray(0, n)).split(" ").map(Number);
       return { run: run / 1e6, wait: wait / 1e6 };
