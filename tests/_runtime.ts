@@ -1,7 +1,10 @@
 // Which runtime runs the tests, and how to start another process of it.
 
 import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 /** The runtime running this code. */
 export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
@@ -12,6 +15,17 @@ export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
 
 /** `.ts` when the tests run from source (Deno, Bun), `.js` when compiled (Node). */
 export const ext: string = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+/** The repository root: the nearest directory above the tests holding jsr.json (tests/ or .build/tests/). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "jsr.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no jsr.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
+}
 
 /** The command line that runs `script` (a fixture beside the tests) in this runtime. */
 export function commandFor(script: URL, args: string[] = []): [string, string[]] {

@@ -6,20 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-/** The repository root: the nearest directory above this file holding jsr.json (tests/ or .build/tests/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "jsr.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no jsr.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
-}
+import { pathToFileURL } from "node:url";
+import { repoRoot } from "./_runtime.ts";
 
 const skip = process.platform !== "linux" || !existsSync("/proc/thread-self/schedstat")
   ? "the probe's CPU figures read /proc/thread-self/schedstat (Linux)"

@@ -15,10 +15,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { lastJson, runtime } from "./_runtime.ts";
+import { lastJson, repoRoot, runtime } from "./_runtime.ts";
 
 const skip = runtime !== "node"
   ? "packaging checks run once, under Node"
@@ -46,17 +46,6 @@ interface Manifest {
 interface Run {
   status: number | null;
   output: string;
-}
-
-/** The repository root: the nearest directory above this file holding jsr.json (tests/ or .build/tests/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "jsr.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no jsr.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
 }
 
 function bin(name: string): string {
